@@ -1,0 +1,35 @@
+// Public API of oncrpc/pcap: read pcap/pcapng files, decode link/IP/UDP/TCP, reassemble TCP streams.
+export { detectFormat, readPackets } from './file.js';
+export type { CaptureFormat, CapturedPacket, CaptureWarning, ReadOptions } from './file.js';
+export { LinkTypes, decodeLinkLayer } from './link.js';
+export type { LinkResult } from './link.js';
+export { formatIPv4, formatIPv6 } from './addr.js';
+export { parseIp, parseIPv4, parseIPv6, skipIPv6ExtensionHeaders } from './ip.js';
+export type { IpFragment, IpPacket, Ipv6Upper, Parsed } from './ip.js';
+export { IpProtocols, TcpFlags, parseTcp, parseUdp } from './transport.js';
+export type { TcpSegment, UdpDatagram } from './transport.js';
+export { decodePacket, decodeTransport } from './packet.js';
+export type { DecodedPacket, Transport } from './packet.js';
+export { IpReassembler } from './ip-frag.js';
+export type { ReassemblerOptions } from './ip-frag.js';
+export { TcpHalfStream } from './tcp-stream.js';
+export type { HalfStreamOptions, HalfStreamOutput, SegmentMeta } from './tcp-stream.js';
+export { TcpTracker } from './tcp-conn.js';
+export { FlowDecoder, decodeFlows } from './flows.js';
+export type { FlowOptions, FlowPacket } from './flows.js';
+export type {
+  CloseReason,
+  Endpoint,
+  EventBase,
+  FlowEvent,
+  SkipEvent,
+  TcpCloseEvent,
+  TcpConnection,
+  TcpDataEvent,
+  TcpDirection,
+  TcpEndEvent,
+  TcpGapEvent,
+  TcpOpenEvent,
+  UdpEvent,
+  WarningEvent,
+} from './events.js';
