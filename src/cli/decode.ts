@@ -1,0 +1,159 @@
+// `oncrpc decode FILE…`: prints every ONC-RPC message in pcap/pcapng captures, as text or JSON lines.
+
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { OncRpcError } from '../errors.js';
+import { decodeAuthSys } from '../rpc/auth-sys.js';
+import { accept_stat, auth_flavor, auth_stat, nameOf, reject_stat } from '../rpc/constants.js';
+import type { OpaqueAuth, RpcMessage } from '../rpc/messages.js';
+import { procedureName, programName } from '../rpc/names.js';
+import { traceRpc, type TraceNotice, type TracedMessage } from '../trace/rpc-trace.js';
+
+export function decodeCommand(): Command {
+  return new Command('decode')
+    .description('print every ONC-RPC call and reply in pcap/pcapng capture files')
+    .argument('<files...>', 'capture files (pcap or pcapng, as tcpdump, tshark or dumpcap write them)')
+    .option('--json', 'one JSON object per message (and per notice)')
+    .option('--max-record <bytes>', 'largest TCP record accepted', (v) => parseInt(v, 10), 16 * 1024 * 1024)
+    .action(async (files: string[], opts: { json?: boolean; maxRecord: number }) => {
+      let failed = false;
+      for (const file of files) {
+        let bytes: Uint8Array;
+        try {
+          bytes = await readFile(file);
+        } catch (e) {
+          process.stderr.write(`oncrpc decode: ${file}: ${(e as Error).message}\n`);
+          failed = true;
+          continue;
+        }
+        if (files.length > 1 && !opts.json) process.stdout.write(`${file}:\n`);
+        let first: number | undefined;
+        try {
+          traceRpc(bytes, {
+            maxRecordSize: opts.maxRecord,
+            onMessage: (m) => {
+              first ??= m.timestamp;
+              process.stdout.write((opts.json ? JSON.stringify(messageJson(m, file)) : formatMessage(m, first)) + '\n');
+            },
+            onNotice: (n) => {
+              if (opts.json) process.stdout.write(JSON.stringify(noticeJson(n, file)) + '\n');
+              else process.stderr.write(`note: ${n.packetIndex >= 0 ? `frame ${n.packetIndex + 1}: ` : ''}${n.message}\n`);
+            },
+          });
+        } catch (e) {
+          const msg = e instanceof OncRpcError ? e.message : String(e);
+          process.stderr.write(`oncrpc decode: ${file}: ${msg}\n`);
+          failed = true;
+        }
+      }
+      if (failed) process.exitCode = 1;
+    });
+}
+
+const ep = (e: { addr: string; port: number }): string => (e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
+const hex32 = (n: number): string => '0x' + n.toString(16).padStart(8, '0');
+
+function progLabel(prog: number, vers: number, proc: number): string {
+  const pn = programName(prog);
+  const pr = procedureName(prog, vers, proc);
+  return `${pn ? `${pn}(${prog})` : prog} v${vers} ${pr ? `${pr}(${proc})` : `proc ${proc}`}`;
+}
+
+function authText(a: OpaqueAuth): string {
+  const name = nameOf(auth_flavor, a.flavor);
+  if (a.flavor === auth_flavor.AUTH_SYS) {
+    try {
+      const p = decodeAuthSys(a.body);
+      return `AUTH_SYS(stamp=${hex32(p.stamp)} machine=${JSON.stringify(p.machinename)} uid=${p.uid} gid=${p.gid} gids=[${p.gids.join(',')}])`;
+    } catch (e) {
+      return `AUTH_SYS(malformed: ${(e as Error).message})`;
+    }
+  }
+  return a.body.length ? `${name}(${a.body.length} bytes)` : name;
+}
+
+function authJson(a: OpaqueAuth): Record<string, unknown> {
+  const o: Record<string, unknown> = { flavor: nameOf(auth_flavor, a.flavor), flavorNumber: a.flavor, length: a.body.length };
+  if (a.flavor === auth_flavor.AUTH_SYS) {
+    try {
+      Object.assign(o, decodeAuthSys(a.body));
+    } catch (e) {
+      o.error = (e as Error).message;
+    }
+  } else if (a.body.length) o.body = Buffer.from(a.body).toString('hex');
+  return o;
+}
+
+function replyStatus(m: RpcMessage & { mtype: 1 }): string {
+  if (m.stat === 0) {
+    const s = nameOf(accept_stat, m.acceptStat);
+    return m.acceptStat === accept_stat.PROG_MISMATCH ? `${s}(low=${m.low} high=${m.high})` : s;
+  }
+  if (m.rejectStat === reject_stat.RPC_MISMATCH) return `MSG_DENIED RPC_MISMATCH(low=${m.low} high=${m.high})`;
+  return `MSG_DENIED AUTH_ERROR(${nameOf(auth_stat, m.authStat)})`;
+}
+
+/** One line of text for a message, with time relative to the first message. */
+export function formatMessage(t: TracedMessage, t0: number): string {
+  const head = `${String(t.n).padStart(4)} ${(t.timestamp - t0).toFixed(6)} ${ep(t.src)} -> ${ep(t.dst)} ${t.transport.toUpperCase()}`;
+  const frags = t.fragments && t.fragments.length > 1 ? ` fragments=${t.fragments.length}[${t.fragments.join(',')}]` : '';
+  const m = t.message;
+  if (!m) return `${head} len=${t.record.length}${frags} MALFORMED ${t.error?.code}: ${t.error?.message}`;
+  if (m.mtype === 0) {
+    const vers = m.rpcvers === 2 ? '' : ` rpcvers=${m.rpcvers}`;
+    return `${head} xid=${hex32(m.xid)} CALL ${progLabel(m.prog, m.vers, m.proc)}${vers} cred=${authText(m.cred)}${m.verf.flavor || m.verf.body.length ? ` verf=${authText(m.verf)}` : ''} args=${m.body.length}B${frags}`;
+  }
+  const call = t.callN !== undefined ? ` (reply to #${t.callN})` : '';
+  return `${head} xid=${hex32(m.xid)} REPLY${call} ${replyStatus(m)}${m.stat === 0 && m.acceptStat === 0 ? ` results=${m.body.length}B` : ''}${frags}`;
+}
+
+/** The JSON object printed by `--json` for a message. */
+export function messageJson(t: TracedMessage, file?: string): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    ...(file !== undefined ? { file } : {}),
+    n: t.n,
+    frame: t.packetIndex + 1,
+    time: t.timestamp,
+    transport: t.transport,
+    src: ep(t.src),
+    dst: ep(t.dst),
+    ...(t.connection !== undefined ? { connection: t.connection } : {}),
+    length: t.record.length,
+    ...(t.fragments ? { fragments: t.fragments } : {}),
+  };
+  const m = t.message;
+  if (!m) return { ...o, type: 'malformed', error: t.error };
+  o.xid = m.xid;
+  if (m.mtype === 0) {
+    return {
+      ...o,
+      type: 'call',
+      rpcvers: m.rpcvers,
+      prog: m.prog,
+      programName: programName(m.prog) ?? null,
+      vers: m.vers,
+      proc: m.proc,
+      procedureName: procedureName(m.prog, m.vers, m.proc) ?? null,
+      cred: authJson(m.cred),
+      verf: authJson(m.verf),
+      bodyLength: m.body.length,
+      replyN: t.replyN ?? null,
+    };
+  }
+  const r: Record<string, unknown> = { ...o, type: 'reply', callN: t.callN ?? null, replyStat: m.stat === 0 ? 'MSG_ACCEPTED' : 'MSG_DENIED' };
+  if (m.stat === 0) {
+    r.verf = authJson(m.verf);
+    r.acceptStat = nameOf(accept_stat, m.acceptStat);
+    if (m.acceptStat === accept_stat.PROG_MISMATCH) Object.assign(r, { low: m.low, high: m.high });
+  } else {
+    r.rejectStat = nameOf(reject_stat, m.rejectStat);
+    if (m.rejectStat === reject_stat.RPC_MISMATCH) Object.assign(r, { low: m.low, high: m.high });
+    else r.authStat = nameOf(auth_stat, m.authStat);
+  }
+  r.bodyLength = m.body.length;
+  return r;
+}
+
+function noticeJson(n: TraceNotice, file: string): Record<string, unknown> {
+  return { file, type: 'notice', frame: n.packetIndex >= 0 ? n.packetIndex + 1 : null, message: n.message };
+}
