@@ -31,8 +31,6 @@ export const ErrorCodes = {
   ERR_RPC_HEADER: 'ERR_RPC_HEADER',
   /** An opaque_auth body is longer than 400 bytes (RFC 5531 §8.2). */
   ERR_RPC_AUTH_TOO_LARGE: 'ERR_RPC_AUTH_TOO_LARGE',
-  /** An AUTH_SYS credential breaks RFC 5531 appendix A (machinename > 255 bytes, > 16 gids). */
-  ERR_RPC_AUTH_SYS: 'ERR_RPC_AUTH_SYS',
   /** A capture file is malformed or uses a format oncrpc does not read. */
   ERR_PCAP_FORMAT: 'ERR_PCAP_FORMAT',
 } as const;

@@ -129,3 +129,10 @@ t.test('garbage streams only raise RecordError', async (t) => {
   }
   t.pass('20000 garbage streams');
 });
+
+t.test('frameRecord reproduces a given fragmentation, empty fragments included', async (t) => {
+  const rec = hex('0a0b0c0d0e');
+  t.equal(toHex(concat(frameRecord([rec.subarray(0, 1), rec.subarray(1)], [2, 0, 3]))), '000000020a0b' + '00000000' + '800000030c0d0e');
+  t.throws(() => frameRecord([rec], [2, 2]), RangeError);
+  t.throws(() => frameRecord([rec], 0), RangeError);
+});

@@ -180,39 +180,50 @@ function markBytes(out: Uint8Array, at: number, size: number, last: boolean): vo
 }
 
 /**
- * Frames a record given as one or more segments into fragments of at most `maxFragmentSize` data bytes.
- * Returns the vector to hand to the socket in one vectored write: marks interleaved with views of the
- * input (nothing is copied). An empty record is one empty last fragment.
+ * Frames a record given as one or more segments into fragments and returns the vector to hand to the
+ * socket in one vectored write: marks interleaved with views of the input (nothing is copied).
+ *
+ * `fragmentation` is the most data bytes per fragment (default: one fragment), or the exact list of
+ * fragment lengths to use (as `RecordDecoder` reports them), to reproduce another sender's framing; its
+ * sum must be the record's length. An empty record is one empty last fragment.
  */
-export function frameRecord(segments: readonly Uint8Array[], maxFragmentSize: number = MAX_FRAGMENT_SIZE): Uint8Array[] {
-  if (!(maxFragmentSize >= 1 && maxFragmentSize <= MAX_FRAGMENT_SIZE)) throw new RangeError('maxFragmentSize must be 1..2^31-1');
+export function frameRecord(segments: readonly Uint8Array[], fragmentation: number | readonly number[] = MAX_FRAGMENT_SIZE): Uint8Array[] {
   let total = 0;
   for (const s of segments) total += s.length;
-  const nfrag = Math.max(1, Math.ceil(total / maxFragmentSize));
-  const marks = new Uint8Array(4 * nfrag);
-  const out: Uint8Array[] = [];
-  let left = total;
-  let frag = 0;
-  let room = 0; // data bytes still to place in the current fragment
-  const openFragment = (): void => {
-    room = Math.min(maxFragmentSize, left);
-    markBytes(marks, frag * 4, room, left === room);
-    out.push(marks.subarray(frag * 4, frag * 4 + 4));
-    frag++;
-  };
-  if (total === 0) {
-    openFragment();
-    return out;
+  let sizes: readonly number[];
+  if (typeof fragmentation === 'number') {
+    if (!(fragmentation >= 1 && fragmentation <= MAX_FRAGMENT_SIZE)) throw new RangeError('fragment size must be 1..2^31-1');
+    const n = Math.max(1, Math.ceil(total / fragmentation));
+    const list = new Array<number>(n).fill(fragmentation);
+    list[n - 1] = total - fragmentation * (n - 1);
+    sizes = list;
+  } else {
+    let sum = 0;
+    for (const f of fragmentation) {
+      if (!(f >= 0 && f <= MAX_FRAGMENT_SIZE)) throw new RangeError('fragment size must be 0..2^31-1');
+      sum += f;
+    }
+    if (sum !== total || fragmentation.length === 0) throw new RangeError(`fragment sizes add up to ${sum}, the record has ${total} bytes`);
+    sizes = fragmentation;
   }
-  for (const s of segments) {
-    let i = 0;
-    while (i < s.length) {
-      if (room === 0) openFragment();
-      const take = Math.min(room, s.length - i);
-      out.push(i === 0 && take === s.length ? s : s.subarray(i, i + take));
-      i += take;
+  const marks = new Uint8Array(4 * sizes.length);
+  const out: Uint8Array[] = [];
+  let seg = 0;
+  let at = 0; // offset in segments[seg]
+  for (let f = 0; f < sizes.length; f++) {
+    let room = sizes[f]!;
+    markBytes(marks, f * 4, room, f === sizes.length - 1);
+    out.push(marks.subarray(f * 4, f * 4 + 4));
+    while (room > 0) {
+      const s = segments[seg]!;
+      const take = Math.min(room, s.length - at);
+      if (take > 0) out.push(at === 0 && take === s.length ? s : s.subarray(at, at + take));
+      at += take;
       room -= take;
-      left -= take;
+      if (at === s.length) {
+        seg++;
+        at = 0;
+      }
     }
   }
   return out;
