@@ -98,7 +98,10 @@ export function formatMessage(t: TracedMessage, t0: number): string {
   const head = `${String(t.n).padStart(4)} ${(t.timestamp - t0).toFixed(6)} ${ep(t.src)} -> ${ep(t.dst)} ${t.transport.toUpperCase()}`;
   const frags = t.fragments && t.fragments.length > 1 ? ` fragments=${t.fragments.length}[${t.fragments.join(',')}]` : '';
   const m = t.message;
-  if (!m) return `${head} len=${t.record.length}${frags} MALFORMED ${t.error?.code}: ${t.error?.message}`;
+  if (!m) {
+    const xid = t.record.length >= 4 ? ` xid=${hex32(new DataView(t.record.buffer, t.record.byteOffset, 4).getUint32(0))}` : '';
+    return `${head}${xid} len=${t.record.length}${frags} MALFORMED ${t.error?.code}: ${t.error?.message}`;
+  }
   if (m.mtype === 0) {
     const vers = m.rpcvers === 2 ? '' : ` rpcvers=${m.rpcvers}`;
     return `${head} xid=${hex32(m.xid)} CALL ${progLabel(m.prog, m.vers, m.proc)}${vers} cred=${authText(m.cred)}${m.verf.flavor || m.verf.body.length ? ` verf=${authText(m.verf)}` : ''} args=${m.body.length}B${frags}`;
@@ -122,7 +125,10 @@ export function messageJson(t: TracedMessage, file?: string): Record<string, unk
     ...(t.fragments ? { fragments: t.fragments } : {}),
   };
   const m = t.message;
-  if (!m) return { ...o, type: 'malformed', error: t.error };
+  if (!m) {
+    const xid = t.record.length >= 4 ? new DataView(t.record.buffer, t.record.byteOffset, 4).getUint32(0) : null;
+    return { ...o, type: 'malformed', xid, error: t.error };
+  }
   o.xid = m.xid;
   if (m.mtype === 0) {
     return {

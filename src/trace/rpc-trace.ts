@@ -66,9 +66,16 @@ type DirState = {
   dst: Endpoint;
 };
 
-/** A plausible RPC message: a call with rpcvers 2 or any well-formed reply. */
-function plausible(m: RpcMessage): boolean {
-  return m.mtype === 1 || m.rpcvers === 2;
+/**
+ * Whether bytes that failed to decode still start like RPC: msg_type CALL, or REPLY with a valid
+ * reply_stat. Such a first record makes a stream RPC (shown as malformed) rather than passed over.
+ * Calls with an rpcvers other than 2 are shown too: they are how a peer gets its connection closed.
+ */
+function rpcLike(b: Uint8Array): boolean {
+  if (b.length < 12) return false;
+  const v = new DataView(b.buffer, b.byteOffset, 12);
+  const mtype = v.getUint32(4);
+  return mtype === 0 || (mtype === 1 && v.getUint32(8) <= 1);
 }
 
 function errorInfo(e: unknown): { code: string; message: string } {
@@ -160,7 +167,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
               err = errorInfo(e);
             }
             if (state.kind === 'unknown') {
-              if (!msg || !plausible(msg)) {
+              if (!msg && !rpcLike(record)) {
                 state.kind = 'other';
                 nonRpc++;
                 return;
