@@ -269,7 +269,7 @@ export function writeVariant(w, v) {
       w.reserve(12);
       p = w.pos;
       x = v.h;
-      if (typeof x !== 'bigint' || BigInt.asIntN(64, x) !== x) throw notHyper(x).prependPath('h');
+      if (typeof x !== 'bigint' || x < -0x8000000000000000n || x > 0x7fffffffffffffffn) throw notHyper(x).prependPath('h');
       w.view.setInt32(p, 2);
       w.view.setBigInt64(p + 4, x);
       w.pos = p + 12;

@@ -30,8 +30,8 @@ export interface TcpConnection {
   server: Endpoint;
   /**
    * True when the client's SYN or the server's SYN-ACK was captured, so the roles are known.
-   * Otherwise the side with port < 1024 is taken as server if only one has such a port,
-   * else the sender of the first packet is taken as client.
+   * Otherwise the side with the lower port number is taken as the server (the sender of the
+   * first packet is taken as client when both ports are equal).
    */
   handshakeSeen: boolean;
   /** Index of the first packet of the connection. */

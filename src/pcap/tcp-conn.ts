@@ -90,8 +90,7 @@ export class TcpTracker {
     if (syn) {
       senderIsClient = !ack;
       handshakeSeen = true;
-    } else if (dst.port < 1024 && src.port >= 1024) senderIsClient = true;
-    else if (src.port < 1024 && dst.port >= 1024) senderIsClient = false;
+    } else if (src.port !== dst.port) senderIsClient = dst.port < src.port; // servers mostly have the lower port
     else senderIsClient = true;
     const conn: TcpConnection = {
       id: this.#nextId++,
