@@ -77,7 +77,7 @@ for (const f of FILES) {
     // Cross-check with tshark.
     if (!hasTshark) {
       if (inCI) t.fail('tshark is not installed, and CI=true requires it');
-      else t.pass('tshark cross-check', { skip: 'tshark not installed: packet counts not cross-checked (install tshark to run this check)' });
+      else t.comment('tshark not installed: packet counts not cross-checked (CI=true would fail here)');
       return;
     }
     const frames = tsharkFrames(path);
