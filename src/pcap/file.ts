@@ -196,9 +196,12 @@ function* readPcapng(bytes: Uint8Array, options: ReadOptions): Generator<Capture
         section!.interfaces.push(readInterface(dv, body, end, le, off));
         break;
       }
-      case 6: {
-        need(20, 'enhanced packet block');
-        const ifId = dv.getUint32(body, le);
+      case 6:
+      case 2: {
+        // Enhanced Packet Block, or the obsolete Packet Block: the same layout but a 16-bit interface id
+        // (followed by a 16-bit drop count).
+        need(20, type === 6 ? 'enhanced packet block' : 'packet block');
+        const ifId = type === 6 ? dv.getUint32(body, le) : dv.getUint16(body, le);
         const capLen = dv.getUint32(body + 12, le);
         const origLen = dv.getUint32(body + 16, le);
         const iface = section!.interfaces[ifId];
@@ -223,23 +226,6 @@ function* readPcapng(bytes: Uint8Array, options: ReadOptions): Generator<Capture
         yield {
           index: index++, timestamp: 0, timestampNs: 0n, linkType: iface.linkType,
           data: bytes.subarray(start, start + capLen), capLen, origLen, interfaceId: 0, fileOffset: off,
-        };
-        break;
-      }
-      case 2: {
-        // Obsolete Packet Block: 16-bit interface id and drop count, then like an EPB.
-        need(20, 'packet block');
-        const ifId = dv.getUint16(body, le);
-        const capLen = dv.getUint32(body + 12, le);
-        const origLen = dv.getUint32(body + 16, le);
-        const iface = section!.interfaces[ifId];
-        if (!iface) throw new PcapError(`packet for undefined interface ${ifId}`, off);
-        if (capLen > end - body - 20) throw new PcapError(`captured length ${capLen} exceeds block`, off);
-        const ns = iface.toNs((BigInt(dv.getUint32(body + 4, le)) << 32n) | BigInt(dv.getUint32(body + 8, le)));
-        const start = body + 20;
-        yield {
-          index: index++, timestamp: secondsOf(ns), timestampNs: ns, linkType: iface.linkType,
-          data: bytes.subarray(start, start + capLen), capLen, origLen, interfaceId: ifId, fileOffset: off,
         };
         break;
       }

@@ -60,9 +60,27 @@ export function string(max?: number): XdrType<string> {
   return prim(max === undefined ? 'string<>' : `string<${max}>`, 4, (r) => r.readString(max), (w, v) => w.writeString(v, max));
 }
 
-function withIndex(e: unknown, i: number): unknown {
-  if (e instanceof XdrError) e.prependPath(`[${i}]`);
-  return e;
+/** Reads `n` elements; an error inside element i gets `[i]` on its path. */
+function readElements<T>(r: XdrReader, of: XdrType<T>, n: number): T[] {
+  const out = new Array<T>(n);
+  let i = 0;
+  try {
+    for (; i < n; i++) out[i] = of.read(r);
+  } catch (e) {
+    if (e instanceof XdrError) e.prependPath(`[${i}]`);
+    throw e;
+  }
+  return out;
+}
+
+function writeElements<T>(w: XdrWriter, of: XdrType<T>, v: readonly T[]): void {
+  let i = 0;
+  try {
+    for (; i < v.length; i++) of.write(w, v[i]!);
+  } catch (e) {
+    if (e instanceof XdrError) e.prependPath(`[${i}]`);
+    throw e;
+  }
 }
 
 /** T[n]. */
@@ -72,23 +90,11 @@ export function fixedArray<T>(of: XdrType<T>, n: number): XdrType<T[]> {
     minSize: of.minSize * n,
     read(r: XdrReader): T[] {
       r.need(of.minSize * n);
-      const out = new Array<T>(n);
-      let i = 0;
-      try {
-        for (; i < n; i++) out[i] = of.read(r);
-      } catch (e) {
-        throw withIndex(e, i);
-      }
-      return out;
+      return readElements(r, of, n);
     },
     write(w: XdrWriter, v: T[]): void {
       if (!Array.isArray(v) || v.length !== n) throw new XdrEncodeError(`fixed array needs ${n} elements`);
-      let i = 0;
-      try {
-        for (; i < n; i++) of.write(w, v[i]!);
-      } catch (e) {
-        throw withIndex(e, i);
-      }
+      writeElements(w, of, v);
     },
   });
 }
@@ -99,25 +105,12 @@ export function array<T>(of: XdrType<T>, max?: number): XdrType<T[]> {
     name: `${of.name}<${max ?? ''}>`,
     minSize: 4,
     read(r: XdrReader): T[] {
-      const n = r.readArrayLength(max, Math.max(1, of.minSize));
-      const out = new Array<T>(n);
-      let i = 0;
-      try {
-        for (; i < n; i++) out[i] = of.read(r);
-      } catch (e) {
-        throw withIndex(e, i);
-      }
-      return out;
+      return readElements(r, of, r.readArrayLength(max, Math.max(1, of.minSize)));
     },
     write(w: XdrWriter, v: T[]): void {
       if (!Array.isArray(v)) throw new XdrEncodeError('array value must be an Array');
       w.writeArrayLength(v.length, max);
-      let i = 0;
-      try {
-        for (; i < v.length; i++) of.write(w, v[i]!);
-      } catch (e) {
-        throw withIndex(e, i);
-      }
+      writeElements(w, of, v);
     },
   });
 }
