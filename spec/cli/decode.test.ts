@@ -1,0 +1,62 @@
+// `oncrpc decode`: text and JSON output on real captures, exit codes, bad files.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../../', import.meta.url).pathname;
+const fixtures = join(root, 'fixtures/pcap');
+const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/oncrpc.js'), 'decode', ...args], { encoding: 'utf8' });
+
+t.test('text: rpcinfo -p traffic', async (t) => {
+  const r = run(join(fixtures, 'rpcinfo-p.pcap'));
+  t.equal(r.status, 0);
+  const lines = r.stdout.trimEnd().split('\n');
+  t.equal(lines.length, 4);
+  t.match(lines[0], /^ {3}1 0\.000000 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:111 TCP xid=0x[0-9a-f]{8} CALL portmapper\(100000\) v4 GETADDR\(3\) cred=AUTH_NONE args=\d+B$/);
+  t.match(lines[1], /REPLY \(reply to #1\) SUCCESS results=\d+B$/);
+  t.match(lines[2], /CALL portmapper\(100000\) v2 DUMP\(4\) cred=AUTH_NONE args=0B$/);
+  t.match(lines[3], /REPLY \(reply to #3\) SUCCESS/);
+});
+
+t.test('text: AUTH_SYS fields, fragments, error replies', async (t) => {
+  const big = run(join(fixtures, 'c-bigarg-tcp.pcap')).stdout;
+  t.match(big, /cred=AUTH_SYS\(stamp=0x[0-9a-f]{8} machine="oncrpc-fixtures" uid=0 gid=0 gids=\[\]\) args=140008B fragments=3\[\d+,\d+,\d+\]/);
+  const errs = run(join(fixtures, 'c-errors-tcp.pcap')).stdout;
+  for (const s of ['PROG_UNAVAIL', 'PROG_MISMATCH(low=1 high=1)', 'PROC_UNAVAIL', 'GARBAGE_ARGS', 'MSG_DENIED AUTH_ERROR(AUTH_REJECTEDCRED)', 'MSG_DENIED AUTH_ERROR(AUTH_FAILED)', 'rpcvers=3', 'MALFORMED ERR_RPC_AUTH_TOO_LARGE']) {
+    t.ok(errs.includes(s), s);
+  }
+});
+
+t.test('--json: one object per message, replies linked to calls', async (t) => {
+  const r = run('--json', join(fixtures, 'rpcinfo-t-prog.pcap'));
+  t.equal(r.status, 0);
+  const objs = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  t.ok(objs.length >= 4);
+  for (const o of objs) {
+    t.ok(['call', 'reply'].includes(o.type), `type ${o.type}`);
+    t.type(o.xid, 'number');
+    t.type(o.frame, 'number');
+    if (o.type === 'reply') t.equal(objs[o.callN - 1].xid, o.xid, `reply #${o.n} answers call #${o.callN}`);
+  }
+  const mismatch = objs.find((o) => o.acceptStat === 'PROG_MISMATCH');
+  t.ok(mismatch, 'rpcinfo -t without a version provokes PROG_MISMATCH');
+  t.type(mismatch?.low, 'number');
+  const call = objs.find((o) => o.type === 'call' && o.procedureName === 'GETADDR');
+  t.match(call, { programName: 'portmapper', prog: 100000, vers: 4, proc: 3, cred: { flavor: 'AUTH_NONE' } });
+});
+
+t.test('bad files: clear message, exit 1, other files still decoded', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'oncrpc-decode-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'junk.pcap'), 'this is not a capture file at all');
+  const good = readFileSync(join(fixtures, 'rpcinfo-p.pcap'));
+  writeFileSync(join(dir, 'cut.pcap'), good.subarray(0, good.length - 30));
+  const r = run(join(dir, 'junk.pcap'), join(dir, 'missing.pcap'), join(dir, 'cut.pcap'));
+  t.equal(r.status, 1);
+  t.match(r.stderr, /junk\.pcap: not a pcap or pcapng file/);
+  t.match(r.stderr, /missing\.pcap: ENOENT/);
+  t.match(r.stdout, /cut\.pcap:\n.*CALL portmapper/, 'the truncated capture is still decoded');
+  t.match(r.stderr, /note: .*truncated|note: .*cut|note: .*ended/i, 'the truncation is reported');
+});
