@@ -33,6 +33,8 @@ export const ErrorCodes = {
   ERR_RPC_AUTH_TOO_LARGE: 'ERR_RPC_AUTH_TOO_LARGE',
   /** A capture file is malformed or uses a format oncrpc does not read. */
   ERR_PCAP_FORMAT: 'ERR_PCAP_FORMAT',
+  /** A .x file has errors (the diagnostics say which). */
+  ERR_XDR_COMPILE: 'ERR_XDR_COMPILE',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -123,5 +125,23 @@ export class PcapError extends OncRpcError {
   constructor(message: string, offset: number) {
     super(ErrorCodes.ERR_PCAP_FORMAT, `${message} (at file offset ${offset})`);
     this.offset = offset;
+  }
+}
+
+/** One diagnostic of a CompileError: `file:line:col: severity: message`. */
+export interface CompileDiagnostic {
+  severity: 'error' | 'warning';
+  message: string;
+  pos: { file: string; line: number; col: number };
+}
+
+/** A .x file could not be compiled; `diagnostics` lists every problem found (not only the first). */
+export class CompileError extends OncRpcError {
+  readonly diagnostics: readonly CompileDiagnostic[];
+  constructor(diagnostics: readonly CompileDiagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    const lines = diagnostics.map((d) => `${d.pos.file}:${d.pos.line}:${d.pos.col}: ${d.severity}: ${d.message}`);
+    super(ErrorCodes.ERR_XDR_COMPILE, `${errors.length} error${errors.length === 1 ? '' : 's'}\n${lines.join('\n')}`);
+    this.diagnostics = diagnostics;
   }
 }
