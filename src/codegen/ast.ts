@@ -82,6 +82,8 @@ export interface Version {
 /** Top-level definitions, in file order. */
 export type Definition =
   | { kind: 'const'; name: string; value: Value; pos: Pos }
+  /** rpcgen's `const NAME = "text";` (key_prot.x): becomes a C string macro; never a size or case value. */
+  | { kind: 'stringConst'; name: string; value: string; pos: Pos }
   | { kind: 'typedef'; decl: Declaration; pos: Pos }
   | { kind: 'enum'; name: string; body: EnumBody; pos: Pos }
   | { kind: 'struct'; name: string; body: StructBody; pos: Pos }
@@ -123,6 +125,13 @@ export interface Schema {
   /** Every named type (typedef, enum, struct, union), by name, in definition order. */
   readonly types: ReadonlyMap<string, TypeDefinition>;
   readonly programs: readonly ProgramDefinition[];
+  /**
+   * Schemas of other .x files whose names this one uses without defining them: rpcgen files reach
+   * them through a `%#include <…/NAME.h>` line, and `compile` loads `NAME.x` from the same
+   * directory (nis_callback.x uses nis.x's `nis_object`). Their definitions belong to their own
+   * module; `value` and `definition` look into them after this file's own names.
+   */
+  readonly imports: readonly Schema[];
   /** The number a Value stands for (a literal, a const, an enum member). */
   value(v: Value): bigint;
   /** Follows a `ref` through typedefs of plain declarations to the definition that gives its shape. */
