@@ -1,22 +1,102 @@
 // `oncrpc decode FILE…`: prints every ONC-RPC message in pcap/pcapng captures, as text or JSON lines.
+// With `--x FILE.x…`, arguments and results of the programs those files define are decoded and shown
+// as JSON (docs/json-mapping.md); a reply is decoded with the procedure of the call it answers.
 
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { loadX, type LoadedSchema, type ProcedureDescriptor } from '../codegen/interpret.js';
+import { toJson, type Json } from '../codegen/json.js';
 import { OncRpcError } from '../errors.js';
 import { decodeAuthSys } from '../rpc/auth-sys.js';
 import { accept_stat, auth_flavor, auth_stat, nameOf, reject_stat } from '../rpc/constants.js';
 import type { OpaqueAuth, RpcMessage } from '../rpc/messages.js';
 import { procedureName, programName } from '../rpc/names.js';
 import { traceRpc, type TraceNotice, type TracedMessage } from '../trace/rpc-trace.js';
+import { decode } from '../xdr/index.js';
+import { errorText } from './xdr.js';
+
+/** What `--x` found for one message: the procedure (named by the .x) and its decoded body. */
+export interface BodyInfo {
+  program: string;
+  version: string;
+  procedure: string;
+  /** 'args' for a call, 'result' for a reply. */
+  which: 'args' | 'result';
+  value?: Json;
+  error?: { code: string; message: string };
+}
+
+/** Decodes message bodies with the procedures of loaded .x files; replies through the call they answer. */
+export class BodyDecoder {
+  readonly #schemas: readonly LoadedSchema[];
+  readonly #calls = new Map<number, { program: string; version: string; procedure: ProcedureDescriptor }>();
+  constructor(schemas: readonly LoadedSchema[]) {
+    this.#schemas = schemas;
+  }
+  /** The decoded body of `t`, or undefined when no .x defines its procedure (or it carries no body). */
+  decode(t: TracedMessage): BodyInfo | undefined {
+    const m = t.message;
+    if (!m) return undefined;
+    if (m.mtype === 0) {
+      if (m.rpcvers !== 2) return undefined;
+      let hit;
+      for (const s of this.#schemas) if ((hit = s.procedure(m.prog, m.vers, m.proc))) break;
+      if (!hit) return undefined;
+      const c = { program: hit.program.name, version: hit.version.name, procedure: hit.procedure };
+      this.#calls.set(t.n, c);
+      return body(c.program, c.version, c.procedure, 'args', m.body);
+    }
+    if (m.stat !== 0 || m.acceptStat !== accept_stat.SUCCESS || t.callN === undefined) return undefined;
+    const c = this.#calls.get(t.callN);
+    if (!c) return undefined;
+    this.#calls.delete(t.callN);
+    return body(c.program, c.version, c.procedure, 'result', m.body);
+  }
+}
+
+function body(program: string, version: string, p: ProcedureDescriptor, which: 'args' | 'result', bytes: Uint8Array): BodyInfo {
+  const info: BodyInfo = { program, version, procedure: p.name, which };
+  const type = which === 'args' ? p.arg : p.result;
+  try {
+    info.value = toJson(type, decode(type, bytes));
+  } catch (e) {
+    info.error = e instanceof OncRpcError ? { code: e.code, message: e.message } : { code: 'ERR_UNEXPECTED', message: String(e) };
+  }
+  return info;
+}
+
+/** The indented line `--x` adds under a message in text output. */
+export function formatBody(b: BodyInfo): string {
+  const head = `       ${b.which === 'args' ? 'args' : 'result'} ${b.procedure}:`;
+  return b.error ? `${head} decode error ${b.error.code}: ${b.error.message}` : `${head} ${JSON.stringify(b.value)}`;
+}
 
 export function decodeCommand(): Command {
   return new Command('decode')
     .description('print every ONC-RPC call and reply in pcap/pcapng capture files')
-    .argument('<files...>', 'capture files (pcap or pcapng, as tcpdump, tshark or dumpcap write them)')
+    .argument('[files...]', 'capture files (pcap or pcapng, as tcpdump, tshark or dumpcap write them)')
     .option('--json', 'one JSON object per message (and per notice)')
+    .option('--x <files...>', 'decode arguments and results of the programs these .x files define (names after --x not ending in .x are captures)')
     .option('--max-record <bytes>', 'largest TCP record accepted', (v) => parseInt(v, 10), 16 * 1024 * 1024)
-    .action(async (files: string[], opts: { json?: boolean; maxRecord: number }) => {
+    .action(async (args: string[], opts: { json?: boolean; maxRecord: number; x?: string[] }) => {
       let failed = false;
+      const xFiles = (opts.x ?? []).filter((f) => f.endsWith('.x'));
+      const files = [...(opts.x ?? []).filter((f) => !f.endsWith('.x')), ...args];
+      if (files.length === 0) {
+        process.stderr.write('oncrpc decode: no capture files given\n');
+        process.exitCode = 1;
+        return;
+      }
+      const schemas: LoadedSchema[] = [];
+      for (const f of xFiles) {
+        try {
+          schemas.push(await loadX(f));
+        } catch (e) {
+          process.stderr.write(`oncrpc decode: ${f}: ${errorText(e)}\n`);
+          process.exitCode = 1;
+          return;
+        }
+      }
       for (const file of files) {
         let bytes: Uint8Array;
         try {
@@ -28,12 +108,25 @@ export function decodeCommand(): Command {
         }
         if (files.length > 1 && !opts.json) process.stdout.write(`${file}:\n`);
         let first: number | undefined;
+        const bodies = schemas.length ? new BodyDecoder(schemas) : undefined;
         try {
           traceRpc(bytes, {
             maxRecordSize: opts.maxRecord,
             onMessage: (m) => {
               first ??= m.timestamp;
-              process.stdout.write((opts.json ? JSON.stringify(messageJson(m, file)) : formatMessage(m, first)) + '\n');
+              const b = bodies?.decode(m);
+              let line: string;
+              if (opts.json) {
+                const o = messageJson(m, file);
+                if (b) {
+                  if (o.programName === null) o.programName = b.program;
+                  if (o.procedureName === null) o.procedureName = b.procedure;
+                  if (b.error) o[b.which === 'args' ? 'argsError' : 'resultError'] = b.error;
+                  else o[b.which] = b.value ?? null;
+                }
+                line = JSON.stringify(o);
+              } else line = formatMessage(m, first) + (b ? '\n' + formatBody(b) : '');
+              process.stdout.write(line + '\n');
             },
             onNotice: (n) => {
               if (opts.json) process.stdout.write(JSON.stringify(noticeJson(n, file)) + '\n');

@@ -1,0 +1,332 @@
+// Run-time loading of a .x specification (no codegen step): every named type becomes an XdrType codec
+// built from the combinators of src/xdr/types.ts, every program a descriptor with procedure numbers and
+// argument/result codecs. The bytes are those of rpcgen's C routines (RFC 4506 encoding; rpcgen adds
+// nothing of its own on the wire).
+//
+// Recursive types: a reference to a struct or union that is still being built becomes a `lazy` codec,
+// so cycles are broken only at struct/union names. References to typedefs are expanded in place; that
+// keeps `struct x { …; x_ptr next; }` with `typedef x *x_ptr` a tail self-reference, which StructType
+// reads and writes with a loop (linked lists of any length, no stack growth).
+
+import { XdrEncodeError, XdrError } from '../errors.js';
+import * as x from '../xdr/types.js';
+import type { XdrReader } from '../xdr/reader.js';
+import type { XdrWriter } from '../xdr/writer.js';
+import type { Declaration, EnumBody, ProgramDefinition, Schema, StructBody, TypeDefinition, TypeSpec, UnionBody, Value } from './ast.js';
+import { registerShape } from './json.js';
+
+/** A codec for any value (the type of a schema's values is known only at run time). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyXdrType = x.XdrType<any>;
+
+export interface ProcedureDescriptor {
+  readonly name: string;
+  readonly number: number;
+  /** One codec per declared argument; empty for `(void)`. */
+  readonly args: readonly AnyXdrType[];
+  /**
+   * The whole argument body: `void` for none, the argument's codec for one, and for several (rpcgen -N)
+   * a tuple codec whose value is an array with one element per argument (encoded back to back).
+   */
+  readonly arg: AnyXdrType;
+  /** The result codec (`void` for void). */
+  readonly result: AnyXdrType;
+}
+
+export interface VersionDescriptor {
+  readonly name: string;
+  readonly number: number;
+  readonly procedures: readonly ProcedureDescriptor[];
+  /** The procedure with this number or name, or undefined. */
+  procedure(numberOrName: number | string): ProcedureDescriptor | undefined;
+}
+
+export interface ProgramDescriptor {
+  readonly name: string;
+  readonly number: number;
+  readonly versions: readonly VersionDescriptor[];
+  /** The version with this number or name, or undefined. */
+  version(numberOrName: number | string): VersionDescriptor | undefined;
+}
+
+/** What `loadSchema` returns. */
+export interface LoadedSchema {
+  readonly schema: Schema;
+  /** Every named type (typedef, enum, struct, union) as a codec, in definition order. */
+  readonly types: ReadonlyMap<string, AnyXdrType>;
+  /** Every `const` and enum member. */
+  readonly constants: ReadonlyMap<string, bigint>;
+  readonly programs: readonly ProgramDescriptor[];
+  /** The codec of a named type; throws a TypeError naming the known types if there is none. */
+  type(name: string): AnyXdrType;
+  /** The procedure `proc` of program `prog` version `vers`, if the schema defines it. */
+  procedure(prog: number, vers: number, proc: number): { program: ProgramDescriptor; version: VersionDescriptor; procedure: ProcedureDescriptor } | undefined;
+}
+
+/**
+ * A codec for several values written back to back (the arguments of an rpcgen -N procedure with more than
+ * one): the value is an array with one element per part.
+ */
+export function tuple(parts: readonly AnyXdrType[]): x.XdrType<unknown[]> {
+  const t: x.XdrType<unknown[]> = Object.freeze({
+    name: `(${parts.map((p) => p.name).join(', ')})`,
+    minSize: parts.reduce((s, p) => s + p.minSize, 0),
+    read(r: XdrReader): unknown[] {
+      const out = new Array<unknown>(parts.length);
+      let i = 0;
+      try {
+        for (; i < parts.length; i++) out[i] = parts[i]!.read(r);
+      } catch (e) {
+        if (e instanceof XdrError) e.prependPath(`[${i}]`);
+        throw e;
+      }
+      return out;
+    },
+    write(w: XdrWriter, v: unknown[]): void {
+      if (!Array.isArray(v) || v.length !== parts.length) throw new XdrEncodeError(`arguments must be an array of ${parts.length} values`);
+      let i = 0;
+      try {
+        for (; i < parts.length; i++) parts[i]!.write(w, v[i]);
+      } catch (e) {
+        if (e instanceof XdrError) e.prependPath(`[${i}]`);
+        throw e;
+      }
+    },
+  });
+  registerShape(t, { kind: 'tuple', of: parts });
+  return t;
+}
+
+const toInt32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
+const toUint32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
+
+/** Builds codecs for every named type and descriptors for every program of a checked schema. */
+export function loadSchema(schema: Schema): LoadedSchema {
+  const built = new Map<string, AnyXdrType>();
+  const building = new Set<string>();
+
+  /** A number from a Value; TRUE/FALSE are accepted even if the schema does not define them. */
+  const num = (v: Value): bigint => {
+    if (v.kind === 'name' && !schema.constants.has(v.name)) {
+      if (v.name === 'TRUE') return 1n;
+      if (v.name === 'FALSE') return 0n;
+    }
+    return schema.value(v);
+  };
+  const size = (v: Value | null): number | undefined => (v === null ? undefined : toUint32(num(v)));
+
+  function named(name: string): AnyXdrType {
+    const done = built.get(name);
+    if (done) return done;
+    const def = typeDefinition(schema, name);
+    if (!def) throw new TypeError(`unknown type ${name}`);
+    if (def.kind === 'typedef') {
+      // Expanded at each use while a cycle is being built: cycles always pass through a struct or union.
+      const t = declaration(def.decl, name);
+      if (building.size === 0) built.set(name, t);
+      return t;
+    }
+    if (building.has(name)) return x.lazy(name, () => built.get(name)!);
+    building.add(name);
+    let t: AnyXdrType;
+    if (def.kind === 'enum') t = enumeration(name, def.body);
+    else if (def.kind === 'struct') t = struct(name, def.body);
+    else t = union(name, def.body);
+    building.delete(name);
+    built.set(name, t);
+    return t;
+  }
+
+  function enumeration(name: string, body: EnumBody): AnyXdrType {
+    const members: Record<string, number> = {};
+    for (const m of body.members) members[m.name] = toInt32(num(m.value));
+    return x.enumeration(name, members);
+  }
+
+  function struct(name: string, body: StructBody): AnyXdrType {
+    return x.struct(
+      name,
+      body.fields.map((f) => {
+        const t = declaration(f, `${name}.${fieldName(f)}`);
+        return [fieldName(f), t] as const;
+      }),
+    );
+  }
+
+  function union(name: string, body: UnionBody): AnyXdrType {
+    const d = body.discriminant;
+    if (d.kind !== 'plain') throw new TypeError(`union ${name}: the discriminant must be a plain declaration`);
+    const dtype = spec(d.type, `${name}.${d.name}`);
+    const kind = discriminantKind(d.type);
+    const label = (v: Value): number | boolean => {
+      const n = num(v);
+      if (kind === 'bool') return n !== 0n;
+      return kind === 'unsigned' ? toUint32(n) : toInt32(n);
+    };
+    const arm = (a: Declaration): x.UnionArm => (a.kind === 'void' ? null : [a.name, declaration(a, `${name}.${a.name}`)]);
+    return x.union(name, {
+      discriminant: [d.name, dtype as x.XdrType<number>],
+      arms: body.cases.map((c) => [c.values.map(label), arm(c.arm)] as const),
+      ...(body.default !== undefined ? { default: arm(body.default) } : {}),
+    });
+  }
+
+  function discriminantKind(t: TypeSpec): 'bool' | 'unsigned' | 'int' {
+    if (t.kind === 'bool') return 'bool';
+    if (t.kind === 'int') return t.unsigned ? 'unsigned' : 'int';
+    if (t.kind === 'ref') {
+      const def = schema.definition(t.name);
+      if (def.kind === 'typedef' && def.decl.kind === 'plain') return discriminantKind(def.decl.type);
+    }
+    return 'int'; // enums
+  }
+
+  function spec(t: TypeSpec, context: string): AnyXdrType {
+    switch (t.kind) {
+      case 'int':
+        return t.unsigned ? x.uint : x.int;
+      case 'hyper':
+        return t.unsigned ? x.uhyper : x.hyper;
+      case 'float':
+        return x.float;
+      case 'double':
+        return x.double;
+      case 'quadruple':
+        return x.quadruple;
+      case 'bool':
+        return x.bool;
+      case 'void':
+        return x.voidType;
+      case 'ref':
+        return named(t.name);
+      case 'enum':
+        return enumeration(context, t.body);
+      case 'struct':
+        return struct(context, t.body);
+      case 'union':
+        return union(context, t.body);
+    }
+  }
+
+  function declaration(d: Declaration, context: string): AnyXdrType {
+    switch (d.kind) {
+      case 'plain':
+        return spec(d.type, context);
+      case 'fixedArray': {
+        const of = spec(d.type, context);
+        const n = size(d.size)!;
+        const t = x.fixedArray(of, n);
+        registerShape(t, { kind: 'array', of, fixed: n });
+        return t;
+      }
+      case 'varArray': {
+        const of = spec(d.type, context);
+        const t = x.array(of, size(d.max));
+        registerShape(t, { kind: 'array', of });
+        return t;
+      }
+      case 'fixedOpaque': {
+        const t = x.fixedOpaque(size(d.size)!);
+        registerShape(t, { kind: 'opaque', fixed: size(d.size)! });
+        return t;
+      }
+      case 'varOpaque': {
+        const t = x.opaque(size(d.max));
+        registerShape(t, { kind: 'opaque' });
+        return t;
+      }
+      case 'string': {
+        const t = x.string(size(d.max));
+        registerShape(t, { kind: 'string' });
+        return t;
+      }
+      case 'optional':
+        return x.optional(spec(d.type, context));
+      case 'void':
+        return x.voidType;
+    }
+  }
+
+  for (const name of schema.types.keys()) named(name);
+  // Typedefs met only inside cycles were not cached; every name is now built outside any cycle.
+  for (const name of schema.types.keys()) if (!built.has(name)) named(name);
+
+  const programs = schema.programs.map((p) => program(p));
+
+  function program(p: ProgramDefinition): ProgramDescriptor {
+    const versions: VersionDescriptor[] = p.versions.map((v) => {
+      const procedures: ProcedureDescriptor[] = v.procedures.map((pr) => {
+        const args = pr.args.filter((a) => a.kind !== 'void' && !(a.kind === 'plain' && a.type.kind === 'void')).map((a, i) => declaration(a, `${pr.name}.arg${i + 1}`));
+        const result = declaration(pr.result, `${pr.name}.result`);
+        const arg = args.length === 0 ? x.voidType : args.length === 1 ? args[0]! : tuple(args);
+        return Object.freeze({ name: pr.name, number: toUint32(num(pr.number)), args, arg, result });
+      });
+      return Object.freeze({
+        name: v.name,
+        number: toUint32(num(v.number)),
+        procedures,
+        procedure: (k: number | string) => procedures.find((q) => (typeof k === 'number' ? q.number === k : q.name === k)),
+      });
+    });
+    return Object.freeze({
+      name: p.name,
+      number: toUint32(num(p.number)),
+      versions,
+      version: (k: number | string) => versions.find((q) => (typeof k === 'number' ? q.number === k : q.name === k)),
+    });
+  }
+
+  const types = new Map<string, AnyXdrType>();
+  for (const name of schema.types.keys()) types.set(name, built.get(name)!);
+
+  return Object.freeze({
+    schema,
+    types,
+    constants: schema.constants,
+    programs,
+    type(name: string): AnyXdrType {
+      const t = types.get(name);
+      if (t) return t;
+      const known = [...types.keys()];
+      throw new TypeError(`no type named ${name}${known.length ? ` (known: ${known.join(', ')})` : ' (the specification defines no types)'}`);
+    },
+    procedure(prog: number, vers: number, proc: number) {
+      for (const program of programs) {
+        if (program.number !== prog) continue;
+        const version = program.version(vers);
+        const procedure = version?.procedure(proc);
+        if (version && procedure) return { program, version, procedure };
+      }
+      return undefined;
+    },
+  });
+}
+
+/** A named type of the schema, or of a schema it imports (names used from another .x, as rpcgen files do). */
+export function typeDefinition(schema: Schema, name: string, seen = new Set<Schema>()): TypeDefinition | undefined {
+  const own = schema.types.get(name);
+  if (own || seen.has(schema)) return own;
+  seen.add(schema);
+  for (const s of schema.imports ?? []) {
+    const d = typeDefinition(s, name, seen);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+function fieldName(d: Declaration): string {
+  return d.kind === 'void' ? '' : d.name;
+}
+
+/** Compiles a .x file with oncrpc's front end and loads it (see `loadSchema`). Throws CompileError on bad input. */
+export async function loadX(path: string): Promise<LoadedSchema> {
+  const { compileFile } = await import('./compile.js');
+  return loadSchema(await compileFile(path));
+}
+
+/** Loads several .x files, one LoadedSchema each, in order. */
+export async function loadXFiles(paths: readonly string[]): Promise<LoadedSchema[]> {
+  const out: LoadedSchema[] = [];
+  for (const p of paths) out.push(await loadX(p));
+  return out;
+}
