@@ -60,3 +60,10 @@ t.test('bad files: clear message, exit 1, other files still decoded', async (t) 
   t.match(r.stdout, /cut\.pcap:\n.*CALL portmapper/, 'the truncated capture is still decoded');
   t.match(r.stderr, /note: .*truncated|note: .*cut|note: .*ended/i, 'the truncation is reported');
 });
+
+t.test('a reader that goes away (| head) ends the command quietly', async (t) => {
+  const r = spawnSync('bash', ['-c', `set -o pipefail; node ${join(root, 'bin/oncrpc.js')} decode ${join(fixtures, 'c-tcp.pcap')} ${join(fixtures, 'c-udp.pcap')} | head -1`], { encoding: 'utf8' });
+  t.equal(r.status, 0, 'exit 0');
+  t.equal(r.stderr, '', 'no EPIPE trace');
+  t.equal(r.stdout.split('\n').filter(Boolean).length, 1);
+});
