@@ -3,3 +3,4 @@
 export * from './errors.js';
 export * from './xdr/index.js';
 export * from './rpc/index.js';
+export * from './codegen/runtime.js';
