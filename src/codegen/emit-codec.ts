@@ -197,50 +197,13 @@ export class CodecEmitter {
       const vals = t.def.body.members.map((mm) => String(t.owner.value(mm.value)));
       out.line(`const ${name}: ReadonlySet<number> = new Set([${vals.join(', ')}]);`);
     }
-    const enc = (name: string, params: string, msg: string): void => {
-      if (!this.helpers.has(name)) return;
-      out.block(`function ${name}(${params}, path: string): XdrEncodeError {`, () => {
-        out.line(`const e = new XdrEncodeError(${msg});`);
-        out.line("return path === '' ? e : e.prependPath(path);");
-      });
-    };
-    if (this.helpers.has('atPath')) {
-      out.line('/** Adds `path` to an XDR error unwinding out of the field it names. */');
-      out.block('function atPath(e: unknown, path: string): unknown {', () => {
-        out.line("if (path !== '' && e instanceof XdrError) e.prependPath(path);");
-        out.line('return e;');
-      });
-    }
-    enc('notInt', 'x: unknown', '`${String(x)} is not an int (32-bit signed integer)`');
-    enc('notUint', 'x: unknown', '`${String(x)} is not an unsigned int (0..2^32-1)`');
-    enc('notHyper', 'x: unknown', '`${String(x)} is not a hyper (64-bit signed bigint)`');
-    enc('notUhyper', 'x: unknown', '`${String(x)} is not an unsigned hyper (64-bit unsigned bigint)`');
-    enc('notBool', 'x: unknown', '`${String(x)} is not a bool`');
-    enc('notNumber', 'x: unknown', '`${String(x)} is not a number`');
-    enc('notEnum', 'x: unknown, name: string', '`${String(x)} is not a value of enum ${name}`');
-    enc('noArm', 'x: unknown, union: string', '`${String(x)} selects no arm of union ${union}`');
-    enc('badLength', 'n: number', '`fixed array needs ${n} elements`');
-    if (this.helpers.has('badEnum')) {
-      out.block('function badEnum(x: number, name: string, offset: number, path: string): XdrDecodeError {', () => {
-        out.line('const e = new XdrDecodeError(ErrorCodes.ERR_XDR_ENUM, `${x} is not a value of enum ${name}`, offset);');
-        out.line("return path === '' ? e : e.prependPath(path);");
-      });
-    }
-    if (this.helpers.has('badBool')) {
-      out.block('function badBool(x: number, offset: number, path: string): XdrDecodeError {', () => {
-        out.line('const e = new XdrDecodeError(ErrorCodes.ERR_XDR_BOOL, `bool is ${x}, not 0 or 1`, offset);');
-        out.line("return path === '' ? e : e.prependPath(path);");
-      });
-    }
+    // The error helpers (atPath, notUint, badEnum, …) are imported from 'oncrpc' (src/xdr/value-errors.ts),
+    // not repeated in every generated module.
   }
 
   #use(helper: string): string {
     this.helpers.add(helper);
-    if (helper === 'atPath') this.imports.add('XdrError');
-    else if (helper === 'badEnum' || helper === 'badBool') {
-      this.imports.add('XdrDecodeError');
-      this.imports.add('ErrorCodes');
-    } else this.imports.add('XdrEncodeError');
+    this.imports.add(helper);
     return helper;
   }
 

@@ -21,6 +21,8 @@ export interface GenerateOptions {
 const TYPE_ONLY = new Set(['XdrReader', 'XdrWriter', 'Quadruple', 'CallContext', 'CallOptions', 'ProgramDescriptor']);
 const IMPORT_ORDER = [
   'ErrorCodes', 'XdrDecodeError', 'XdrEncodeError', 'XdrError', 'readVoid', 'writeVoid',
+  'atPath', 'notInt', 'notUint', 'notHyper', 'notUhyper', 'notBool', 'notNumber', 'notEnum', 'noArm', 'badLength',
+  'badEnum', 'badBool',
   'CallContext', 'CallOptions', 'ProgramDescriptor', 'Quadruple', 'XdrReader', 'XdrWriter',
 ];
 

@@ -35,7 +35,7 @@ export const IMPORTS = [
   'XdrReader', 'XdrWriter', 'XdrError', 'XdrEncodeError', 'XdrDecodeError', 'ErrorCodes', 'Quadruple',
   'CallContext', 'CallOptions', 'ProgramDescriptor', 'readVoid', 'writeVoid',
 ];
-/** Module-private helpers a generated module may define. */
+/** Error helpers a generated module imports from 'oncrpc' (src/xdr/value-errors.ts). */
 export const HELPERS = [
   'atPath', 'notInt', 'notUint', 'notHyper', 'notUhyper', 'notBool', 'notNumber', 'notEnum', 'noArm', 'badLength',
   'badEnum', 'badBool', 'badArm',

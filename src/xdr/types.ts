@@ -2,6 +2,7 @@
 // Generated code (oncrpc gen) calls XdrReader/XdrWriter directly instead; this is for dynamic use.
 
 import { XdrEncodeError, XdrError } from '../errors.js';
+import { badLength } from './value-errors.js';
 import type { Quadruple } from './quadruple.js';
 import type { XdrReader } from './reader.js';
 import type { XdrWriter } from './writer.js';
@@ -93,7 +94,7 @@ export function fixedArray<T>(of: XdrType<T>, n: number): XdrType<T[]> {
       return readElements(r, of, n);
     },
     write(w: XdrWriter, v: T[]): void {
-      if (!Array.isArray(v) || v.length !== n) throw new XdrEncodeError(`fixed array needs ${n} elements`);
+      if (!Array.isArray(v) || v.length !== n) throw badLength(n);
       writeElements(w, of, v);
     },
   });

@@ -1,6 +1,7 @@
 // XdrWriter: a growable, reusable XDR output buffer (RFC 4506 §4), the primitive every encoder calls.
 
 import { XdrEncodeError } from '../errors.js';
+import { notBool, notEnum, notHyper, notInt, notNumber, notUhyper, notUint } from './value-errors.js';
 import type { Quadruple } from './quadruple.js';
 import { encodeTextInto, maxEncodedLength } from './text.js';
 
@@ -114,21 +115,21 @@ export class XdrWriter {
   }
 
   writeInt(v: number): void {
-    if ((v | 0) !== v) throw new XdrEncodeError(`${String(v)} is not an int (32-bit signed integer)`);
+    if ((v | 0) !== v) throw notInt(v);
     if (this.pos + 4 > this.buf.length) this.grow(4);
     this.view.setInt32(this.pos, v);
     this.pos += 4;
   }
 
   writeUint(v: number): void {
-    if (v >>> 0 !== v) throw new XdrEncodeError(`${String(v)} is not an unsigned int (0..2^32-1)`);
+    if (v >>> 0 !== v) throw notUint(v);
     if (this.pos + 4 > this.buf.length) this.grow(4);
     this.view.setUint32(this.pos, v);
     this.pos += 4;
   }
 
   writeBool(v: boolean): void {
-    if (typeof v !== 'boolean') throw new XdrEncodeError(`${String(v)} is not a bool`);
+    if (typeof v !== 'boolean') throw notBool(v);
     if (this.pos + 4 > this.buf.length) this.grow(4);
     this.view.setUint32(this.pos, v ? 1 : 0);
     this.pos += 4;
@@ -141,14 +142,14 @@ export class XdrWriter {
 
   /** enum: `v` must be one of `values`. */
   writeEnum(v: number, values: ReadonlySet<number>, name: string): void {
-    if (!values.has(v)) throw new XdrEncodeError(`${String(v)} is not a value of enum ${name}`);
+    if (!values.has(v)) throw notEnum(v, name);
     this.writeInt(v);
   }
 
   writeHyper(v: bigint): void {
     // Comparisons, not BigInt.asIntN: they allocate nothing (this is 1.7x faster per hyper).
     if (typeof v !== 'bigint' || v < MIN_HYPER || v > MAX_HYPER) {
-      throw new XdrEncodeError(`${String(v)} is not a hyper (64-bit signed bigint)`);
+      throw notHyper(v);
     }
     if (this.pos + 8 > this.buf.length) this.grow(8);
     this.view.setBigInt64(this.pos, v);
@@ -157,7 +158,7 @@ export class XdrWriter {
 
   writeUhyper(v: bigint): void {
     if (typeof v !== 'bigint' || v < 0n || v > MAX_UHYPER) {
-      throw new XdrEncodeError(`${String(v)} is not an unsigned hyper (64-bit unsigned bigint)`);
+      throw notUhyper(v);
     }
     if (this.pos + 8 > this.buf.length) this.grow(8);
     this.view.setBigUint64(this.pos, v);
@@ -166,14 +167,14 @@ export class XdrWriter {
 
   /** float: rounded to binary32 as a C cast from double would. */
   writeFloat(v: number): void {
-    if (typeof v !== 'number') throw new XdrEncodeError(`${String(v)} is not a number`);
+    if (typeof v !== 'number') throw notNumber(v);
     if (this.pos + 4 > this.buf.length) this.grow(4);
     this.view.setFloat32(this.pos, v);
     this.pos += 4;
   }
 
   writeDouble(v: number): void {
-    if (typeof v !== 'number') throw new XdrEncodeError(`${String(v)} is not a number`);
+    if (typeof v !== 'number') throw notNumber(v);
     if (this.pos + 8 > this.buf.length) this.grow(8);
     this.view.setFloat64(this.pos, v);
     this.pos += 8;

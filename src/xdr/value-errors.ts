@@ -1,0 +1,37 @@
+// The errors XDR encoders and decoders raise for bad values, built in one place so the writer, the
+// run-time codecs and generated code (which imports these from 'oncrpc') say the same thing.
+
+import { ErrorCodes, XdrDecodeError, XdrEncodeError, XdrError } from '../errors.js';
+
+/** Adds `path` to an XDR error unwinding out of the field it names; returns `e` for `throw`. */
+export function atPath(e: unknown, path: string): unknown {
+  if (path !== '' && e instanceof XdrError) e.prependPath(path);
+  return e;
+}
+
+function encodeError(message: string, path: string): XdrEncodeError {
+  const e = new XdrEncodeError(message);
+  return path === '' ? e : e.prependPath(path);
+}
+
+export const notInt = (x: unknown, path = ''): XdrEncodeError => encodeError(`${String(x)} is not an int (32-bit signed integer)`, path);
+export const notUint = (x: unknown, path = ''): XdrEncodeError => encodeError(`${String(x)} is not an unsigned int (0..2^32-1)`, path);
+export const notHyper = (x: unknown, path = ''): XdrEncodeError => encodeError(`${String(x)} is not a hyper (64-bit signed bigint)`, path);
+export const notUhyper = (x: unknown, path = ''): XdrEncodeError => encodeError(`${String(x)} is not an unsigned hyper (64-bit unsigned bigint)`, path);
+export const notBool = (x: unknown, path = ''): XdrEncodeError => encodeError(`${String(x)} is not a bool`, path);
+export const notNumber = (x: unknown, path = ''): XdrEncodeError => encodeError(`${String(x)} is not a number`, path);
+export const notEnum = (x: unknown, name: string, path = ''): XdrEncodeError => encodeError(`${String(x)} is not a value of enum ${name}`, path);
+export const noArm = (x: unknown, union: string, path = ''): XdrEncodeError => encodeError(`${String(x)} selects no arm of union ${union}`, path);
+export const badLength = (n: number, path = ''): XdrEncodeError => encodeError(`fixed array needs ${n} elements`, path);
+
+/** ERR_XDR_ENUM for `x` read at `offset`. */
+export function badEnum(x: number, name: string, offset: number, path = ''): XdrDecodeError {
+  const e = new XdrDecodeError(ErrorCodes.ERR_XDR_ENUM, `${x} is not a value of enum ${name}`, offset);
+  return path === '' ? e : e.prependPath(path);
+}
+
+/** ERR_XDR_BOOL for `x` read at `offset`. */
+export function badBool(x: number, offset: number, path = ''): XdrDecodeError {
+  const e = new XdrDecodeError(ErrorCodes.ERR_XDR_BOOL, `bool is ${x}, not 0 or 1`, offset);
+  return path === '' ? e : e.prependPath(path);
+}
