@@ -17,12 +17,24 @@
 // no NUL byte (xdr_string encodes strlen()). C side set-up: nis.x's multi-line `%#define` is joined
 // (rpcgen 1.4.3 cannot parse it), nis_callback.x is built with nis.x (buildHarness `deps`). Every corpus
 // file and every named type is compared (built-ins such as u_int, netobj through libtirpc's routines).
-// The emitter's generated TypeScript (src/codegen/generate.ts) is not part of this run yet.
+// The emitter's generated TypeScript (generateTypeScript, written for every file into one temp dir inside
+// the repository so `from 'oncrpc'` resolves to dist/ and nis_callback's `./nis.gen.js` to nis's module) is
+// a third side, for every compared type that has read<Name>/write<Name> (names as Model gives them):
+//   3. the generated writer gives the loader's (and so C's) bytes for the same values, and the generated
+//      reader decodes C's bytes to the loader's values;
+//   4. for every mutant, the generated reader accepts exactly when the loader does (so it rejects whatever
+//      C rejects), throws only XdrErrors, and when both accept the values are equal. Where both reject
+//      with different codes the pairs are counted in a comment (a fixed-size run is checked for length
+//      with one need() before its enums are validated, so a truncated run with a bad enum in it is
+//      ERR_XDR_SHORT for the generated reader and ERR_XDR_ENUM for the loader).
 import t from 'tap';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { compileFile } from '../../src/codegen/compile.js';
+import { Model } from '../../src/codegen/emit-model.js';
+import { generateTypeScript, outputPath } from '../../src/codegen/generate.js';
 import { loadSchema, typeDefinition, type AnyXdrType } from '../../src/codegen/interpret.js';
 import { toJson } from '../../src/codegen/json.js';
 import { XdrDecodeError } from '../../src/errors.js';
@@ -126,6 +138,58 @@ function holdsNarrowInt(schema: Schema, name: string, isNarrow: (t: Extract<Type
 
 const hasNul = (type: AnyXdrType, v: unknown): boolean => JSON.stringify(toJson(type, v)).includes('\\u0000');
 
+/** The package as generated modules see it (`from 'oncrpc'`: dist/, a second copy of the classes in src/). */
+type Runtime = typeof import('oncrpc');
+/** A generated module's `read<Name>` / `write<Name>` pair, with the names (for messages). */
+interface GenCodec {
+  readName: string;
+  writeName: string;
+  read: (r: InstanceType<Runtime['XdrReader']>) => unknown;
+  write: (w: InstanceType<Runtime['XdrWriter']>, v: unknown) => void;
+}
+
+function genEncode(rt: Runtime, g: GenCodec, v: unknown): { ok: true; hex: string } | { ok: false; error: unknown } {
+  try {
+    const w = new rt.XdrWriter();
+    g.write(w, v);
+    return { ok: true, hex: toHex(w.toBytes()) };
+  } catch (e) {
+    return { ok: false, error: e };
+  }
+}
+
+/** Decodes all of `b` with a generated reader (trailing bytes rejected, as x.decode does). */
+function genDecode(rt: Runtime, g: GenCodec, b: Uint8Array): { ok: true; value: unknown } | { ok: false; code: string; error: unknown } {
+  try {
+    const r = new rt.XdrReader(b);
+    const value = g.read(r);
+    r.expectEnd();
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, code: e instanceof rt.XdrError ? e.code : 'NOT_AN_XDR_ERROR', error: e };
+  }
+}
+
+/**
+ * The generated codecs of the named types of `model`'s .x, from its module and (for types used from
+ * another .x, Schema.imports) the sibling modules in the same directory; names by names.ts via Model.
+ */
+async function generatedCodecs(model: Model, dir: string): Promise<(name: string) => GenCodec | undefined> {
+  const modules = new Map<Model, Record<string, unknown>>();
+  for (const m of [model, ...model.allImported()]) {
+    modules.set(m, (await import(pathToFileURL(outputPath(m.schema.spec.file, dir)).href)) as Record<string, unknown>);
+  }
+  return (name) => {
+    const info = model.lookup(name);
+    if (!info) return undefined;
+    const mod = modules.get(info.owner)!;
+    const read = mod[info.read];
+    const write = mod[info.write];
+    if (typeof read !== 'function' || typeof write !== 'function') throw new Error(`generated module for ${basename(info.owner.schema.spec.file)} does not export ${info.read}/${info.write}`);
+    return { readName: info.read, writeName: info.write, read: read as GenCodec['read'], write: write as GenCodec['write'] };
+  };
+}
+
 t.test('differential: oncrpc vs rpcgen + libtirpc', async (t) => {
   const rpcgen = requirePeer(t, 'rpcgen');
   const cc = requirePeer(t, 'cc');
@@ -138,6 +202,13 @@ t.test('differential: oncrpc vs rpcgen + libtirpc', async (t) => {
   for (const [f, why] of Object.entries(EXCLUDED)) t.comment(`excluded ${f}: ${why}`);
   const tmp = mkdtempSync(join(tmpdir(), 'oncrpc-diff-'));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  // The generated modules, all in one directory (nis_callback's imports ./nis.gen.js), inside the
+  // repository so that `from 'oncrpc'` resolves to this package (its dist/, which must be built).
+  const genDir = mkdtempSync(join(root, '.gen-test-diff-'));
+  t.teardown(() => rmSync(genDir, { recursive: true, force: true }));
+  const genInputs = [...new Set([...files, ...Object.values(C_DEPS).flat().map((d) => join(corpusDir, `${d}.x`))])];
+  for (const f of genInputs) writeFileSync(outputPath(f, genDir), generateTypeScript(compileFile(f)));
+  const rt: Runtime = await import('oncrpc');
 
   for (const file of files) {
     t.test(basename(file), async (t) => {
@@ -157,6 +228,12 @@ t.test('differential: oncrpc vs rpcgen + libtirpc', async (t) => {
       const gen = randomValues(loaded.schema, { intRange });
       const rng = new Rng(0x5eed ^ base.length);
       const lax = new Map<string, number>();
+      const model = new Model(loaded.schema);
+      const generated = await generatedCodecs(model, genDir);
+      const noGen = types.filter((n) => !generated(n));
+      if (noGen.length) t.comment(`${base}: generated codecs not compared (no read/write<Name> for them: built-ins): ${noGen.join(', ')}`);
+      let genTypes = 0;
+      const genCodeDiffs = new Map<string, number>();
       let mutantsRejectedByBoth = 0;
       let mutantsAcceptedByBoth = 0;
 
@@ -183,12 +260,43 @@ t.test('differential: oncrpc vs rpcgen + libtirpc', async (t) => {
         });
         t.same(diffs.slice(0, 5), [], `${name}: ${encoded.length} values, C reproduces oncrpc's bytes and they decode to the same values`);
 
+        const g = generated(name);
+        if (g) {
+          genTypes++;
+          const gd: string[] = [];
+          values.forEach((v, i) => {
+            const e = genEncode(rt, g, v);
+            if (!e.ok) gd.push(`value ${i}: generated ${g.writeName} throws ${String(e.error)}`);
+            else if (e.hex !== encoded[i]) gd.push(`value ${i}: generated ${g.writeName} gives ${e.hex.slice(0, 80)}, the loader ${encoded[i]!.slice(0, 80)}, C ${fromC[i]!.slice(0, 80)}`);
+            if (!/^[0-9a-f]*$/.test(fromC[i]!)) return; // C failed on a valid value: reported above
+            const ours = decodes(type, unhex(fromC[i]!));
+            const d = genDecode(rt, g, unhex(fromC[i]!));
+            if (!d.ok) gd.push(`value ${i}: generated ${g.readName} rejects C's bytes with ${d.code}: ${String(d.error)}`);
+            // The 3000-node list is compared by re-encoding (sameValue recurses once per node).
+            else if (i === long ? toHex(x.encode(type, d.value)) !== encoded[i] : !ours.ok || !sameValue(d.value, ours.value)) gd.push(`value ${i}: generated ${g.readName} decodes C's bytes to a value other than the loader's`);
+          });
+          t.same(gd.slice(0, 5), [], `${name}: generated ${g.writeName} gives the loader's and C's bytes, ${g.readName} decodes C's bytes to the loader's values`);
+        }
+
         const mutants = encoded.map((h) => toHex(mutate(rng, unhex(h))));
         const cm = runHarness(bin, name, mutants);
         const bad: string[] = [];
+        const genBad: string[] = [];
         mutants.forEach((h, i) => {
           const ours = decodes(type, unhex(h));
           const c = cm[i]!;
+          if (g) {
+            const gm = genDecode(rt, g, unhex(h));
+            const says = (r: typeof gm | typeof ours): string => (r.ok ? 'accepts' : `rejects (${r.code}: ${String(r.error)})`);
+            if (!gm.ok && gm.code === 'NOT_AN_XDR_ERROR') genBad.push(`mutant ${h.slice(0, 120)}: generated ${g.readName} throws something other than an XdrError: ${String(gm.error)}`);
+            else if (c === 'REJECT' && gm.ok) genBad.push(`mutant ${h.slice(0, 120)}: C rejects, generated ${g.readName} accepts`);
+            else if (gm.ok !== ours.ok) genBad.push(`mutant ${h.slice(0, 120)}: generated ${g.readName} ${says(gm)}, the run-time loader ${says(ours)}`);
+            else if (gm.ok && ours.ok && (i === long ? toHex(x.encode(type, gm.value)) !== toHex(x.encode(type, ours.value)) : !sameValue(gm.value, ours.value))) genBad.push(`mutant ${h.slice(0, 120)}: generated ${g.readName} and the loader both accept, with different values`);
+            else if (!gm.ok && !ours.ok && gm.code !== ours.code) {
+              const k = `${ours.code} (loader) vs ${gm.code} (generated)`;
+              genCodeDiffs.set(k, (genCodeDiffs.get(k) ?? 0) + 1);
+            }
+          }
           if (c === 'REJECT') {
             if (ours.ok) bad.push(`mutant ${h.slice(0, 120)}: C rejects, oncrpc accepts`);
             else if (ours.code === 'NOT_AN_XDR_DECODE_ERROR') bad.push(`mutant ${h.slice(0, 120)}: ${String(ours.error)}`);
@@ -211,7 +319,9 @@ t.test('differential: oncrpc vs rpcgen + libtirpc', async (t) => {
           if (!again.ok || !sameValue(again.value, ours.value)) bad.push(`mutant ${h.slice(0, 120)}: both accept, but C re-encodes as ${c.slice(0, 120)}`);
         });
         t.same(bad.slice(0, 5), [], `${name}: ${mutants.length} mutants, whatever C rejects oncrpc rejects`);
+        if (g) t.same(genBad.slice(0, 5), [], `${name}: ${mutants.length} mutants, generated ${g.readName} accepts/rejects as the loader does (and rejects whatever C rejects)`);
       }
+      t.comment(`${base}: generated codecs compared for ${genTypes} of ${types.length} types; error codes where both reject but differ: ${[...genCodeDiffs].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
       t.comment(`${base}: ${types.length} types; mutants: ${mutantsRejectedByBoth} rejected by both, ${mutantsAcceptedByBoth} accepted by both, accepted only by C (libtirpc laxity): ${[...lax].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
     });
   }

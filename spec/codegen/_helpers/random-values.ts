@@ -214,18 +214,39 @@ export function randomValues(schema: Schema, options: RandomOptions = {}): (rng:
 }
 
 /** Deep equality over the value model (Object.is for numbers, so NaN equals NaN and -0 differs from 0). */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b);
-  if (a === b) return true;
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((v, i) => v === b[i]);
-  if (a instanceof Quadruple && b instanceof Quadruple) return sameValue(a.bytes, b.bytes);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    // Iterative over linked-list style nesting would be nicer; values here are short.
-    const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-    if (ka.length !== kb.length) return false;
-    return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+export function sameValue(a0: unknown, b0: unknown): boolean {
+  // An explicit stack, not recursion: values include linked lists thousands of nodes long.
+  const stack: Array<[unknown, unknown]> = [[a0, b0]];
+  while (stack.length) {
+    const [a, b] = stack.pop()!;
+    if (typeof a === 'number' && typeof b === 'number') {
+      if (!Object.is(a, b)) return false;
+      continue;
+    }
+    if (a === b) continue;
+    if (a instanceof Uint8Array && b instanceof Uint8Array) {
+      if (a.length !== b.length || !a.every((v, i) => v === b[i])) return false;
+      continue;
+    }
+    if (a instanceof Quadruple && b instanceof Quadruple) {
+      stack.push([a.bytes, b.bytes]);
+      continue;
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+      if (a.length !== b.length) return false;
+      a.forEach((v, i) => stack.push([v, b[i]]));
+      continue;
+    }
+    if (a && b && typeof a === 'object' && typeof b === 'object') {
+      const ra = a as Record<string, unknown>;
+      const rb = b as Record<string, unknown>;
+      const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
+      const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
+      if (ka.length !== kb.length) return false;
+      for (const k of ka) stack.push([ra[k], rb[k]]);
+      continue;
+    }
+    return false;
   }
-  return false;
+  return true;
 }
