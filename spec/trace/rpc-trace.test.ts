@@ -2,6 +2,7 @@
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { traceRpc } from '../../src/trace/index.js';
+import { decodeFlows } from '../../src/pcap/index.js';
 import { PcapError } from '../../src/errors.js';
 import { Rng } from '../_helpers/hex.js';
 
@@ -42,4 +43,66 @@ t.test('a reply is matched to its call only on the same endpoints', async (t) =>
     t.same([call.src, call.dst], [m.dst, m.src]);
     t.equal(call.replyN, m.n);
   }
+});
+
+/** A classic little-endian pcap with only the packets `keep` accepts (by index). */
+function filterPcap(file: Uint8Array, keep: (index: number) => boolean): Uint8Array {
+  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  if (v.getUint32(0, true) !== 0xa1b2c3d4) throw new Error('test expects a little-endian microsecond pcap');
+  const parts: Uint8Array[] = [file.subarray(0, 24)];
+  for (let off = 24, i = 0; off < file.length; i++) {
+    const len = v.getUint32(off + 8, true);
+    if (keep(i)) parts.push(file.subarray(off, off + 16 + len));
+    off += 16 + len;
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+const sig = (m: { message?: { xid: number; mtype: number } | undefined }): string => `${m.message?.xid}/${m.message?.mtype}`;
+
+t.test('a capture that starts mid-connection is resynchronised at a record boundary', async (t) => {
+  const full = new Uint8Array(readFileSync(dir + 'c-tcp.pcap'));
+  const all = traceRpc(full).messages.filter((m) => m.transport === 'tcp' && m.message?.mtype === 0 && m.message.prog === 0x20406080);
+  t.ok(all.length >= 10);
+  // Cut in the middle of the C client's connection: its SYN and first calls are gone.
+  const cut = all[5]!.packetIndex;
+  const { messages, notices } = traceRpc(filterPcap(full, (i) => i >= cut));
+  const fullTcp = traceRpc(full).messages.filter((m) => m.transport === 'tcp' && m.packetIndex >= cut).map(sig);
+  const got = messages.filter((m) => m.transport === 'tcp').map(sig);
+  t.ok(got.length >= fullTcp.length - 2, `${got.length} of the ${fullTcp.length} messages after the cut found`);
+  t.same(got, fullTcp.slice(fullTcp.length - got.length), 'they are the same messages, in order');
+  t.same(messages.filter((m) => !m.message), [], 'no garbage reported as messages');
+  t.ok(notices.every((n) => /record boundary/.test(n.message)), 'only resynchronisation notices');
+});
+
+t.test('after a packet lost from the capture, decoding resumes at the next record', async (t) => {
+  const full = new Uint8Array(readFileSync(dir + 'c-tcp.pcap'));
+  const before = traceRpc(full).messages;
+  const calls = before.filter((m) => m.transport === 'tcp' && m.message?.mtype === 0 && m.message.prog === 0x20406080);
+  const lost = calls[8]!;
+  const { messages, notices } = traceRpc(filterPcap(full, (i) => i !== lost.packetIndex));
+  t.match(notices.map((n) => n.message).join('\n'), /bytes missing from the capture/, 'the gap is reported');
+  const after = before.filter((m) => m.packetIndex > lost.packetIndex).map(sig);
+  const got = messages.map(sig);
+  t.notOk(got.includes(sig(lost)), 'the lost call is not invented');
+  const missing = after.filter((s) => !got.includes(s));
+  t.ok(missing.length <= 1, `messages after the gap decoded (${after.length - missing.length} of ${after.length})`);
+  t.same(messages.filter((m) => !m.message), [], 'no garbage reported as messages');
+});
+
+t.test('a capture that starts inside a 140 KB record skips to the next record boundary', async (t) => {
+  const full = new Uint8Array(readFileSync(dir + 'c-bigarg-tcp.pcap'));
+  const before = traceRpc(full).messages;
+  const big = before.find((m) => m.message?.mtype === 0 && m.message.proc === 2)!;
+  t.ok(big.fragments!.length > 1, 'the big call is a multi-fragment record');
+  // The packets that carry the big call's bytes; start the capture at the second of them.
+  const carrying = [...decodeFlows(full)]
+    .flatMap((e) => (e.kind === 'data' && e.conn.id === big.connection && e.dir === 'toServer' ? [e.packetIndex] : []));
+  t.ok(carrying.length >= 2);
+  const cut = carrying[1]!;
+  const { messages, notices } = traceRpc(filterPcap(full, (i) => i >= cut));
+  t.match(notices.map((n) => n.message).join('\n'), /skipped \d+ bytes to find a record boundary/);
+  const after = before.filter((m) => m.connection === big.connection && m.packetIndex >= cut && m !== big).map(sig);
+  const got = messages.filter((m) => m.transport === 'tcp').map(sig);
+  t.same(got, after, 'every later record of that connection is found, nothing invented');
 });

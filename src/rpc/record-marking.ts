@@ -39,7 +39,8 @@ export type RecordHandler = (record: Uint8Array, fragments: number[]) => void;
 export class RecordDecoder {
   readonly maxRecordSize: number;
   readonly maxFragments: number;
-  readonly #onRecord: RecordHandler;
+  /** The handler records are delivered to. */
+  readonly onRecord: RecordHandler;
   /** Bytes of a mark split across chunks. */
   #mark = 0;
   #markBytes = 0;
@@ -54,7 +55,7 @@ export class RecordDecoder {
   #failed: RecordError | null = null;
 
   constructor(onRecord: RecordHandler, options: RecordDecoderOptions = {}) {
-    this.#onRecord = onRecord;
+    this.onRecord = onRecord;
     this.maxRecordSize = options.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
     this.maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
   }
@@ -152,7 +153,7 @@ export class RecordDecoder {
     }
     const fragments = this.#fragments;
     this.#reset();
-    this.#onRecord(record, fragments);
+    this.onRecord(record, fragments);
   }
 
   #reset(): void {

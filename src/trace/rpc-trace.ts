@@ -60,11 +60,47 @@ export interface TraceResult {
 
 type DirState = {
   decoder: RecordDecoder;
-  /** 'unknown' until the first record shows whether this is RPC. */
-  kind: 'unknown' | 'rpc' | 'other' | 'dead';
+  /**
+   * 'unknown' until the first record shows whether this is RPC; 'sync' while looking for a record
+   * boundary (a capture that starts mid-connection, or after a gap); 'dead' after a FIN.
+   */
+  kind: 'unknown' | 'rpc' | 'other' | 'dead' | 'sync';
   src: Endpoint;
   dst: Endpoint;
+  /** While syncing: bytes not yet scanned (from the last candidate position on). */
+  pending: Uint8Array;
+  /** While syncing: bytes passed over so far. */
+  skipped: number;
 };
+
+/** How far to look for a record boundary before deciding a stream is not RPC. */
+const MAX_SYNC_SCAN = 1 << 20;
+
+/**
+ * Where a whole single-fragment record that decodes as a plausible RPC message starts in `b`, at or
+ * after `from`: `{ at }`; `{ wait: at }` when a plausible header at `at` needs more bytes to be checked;
+ * or null. Only last-fragment marks are candidates (most records are one fragment).
+ */
+function findRecordStart(b: Uint8Array, from: number, maxRecord: number): { at: number } | { wait: number } | null {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = from; i + 16 <= b.length; i++) {
+    const mark = v.getUint32(i);
+    if (mark < 0x80000000) continue;
+    const size = mark & 0x7fffffff;
+    if (size < 24 || size > maxRecord) continue;
+    const mtype = v.getUint32(i + 8);
+    const third = v.getUint32(i + 12);
+    if (!((mtype === 0 && third === 2) || (mtype === 1 && third <= 1))) continue;
+    if (i + 4 + size > b.length) return { wait: i };
+    try {
+      decodeRpcMessage(b.subarray(i + 4, i + 4 + size));
+      return { at: i };
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
 
 /**
  * Whether bytes that failed to decode still start like RPC: msg_type CALL, or REPLY with a valid
@@ -154,9 +190,11 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       const src = dir === 'toServer' ? conn.client : conn.server;
       const dst = dir === 'toServer' ? conn.server : conn.client;
       const state: DirState = {
-        kind: 'unknown',
+        kind: conn.handshakeSeen ? 'unknown' : 'sync',
         src,
         dst,
+        pending: new Uint8Array(0),
+        skipped: 0,
         decoder: new RecordDecoder(
           (record, fragments) => {
             let msg: RpcMessage | undefined;
@@ -183,6 +221,55 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       dirs.set(k, s);
     }
     return s;
+  };
+
+  /** Looks for a record boundary in a stream being resynchronised; once found, decodes from there. */
+  const feedSync = (s: DirState, bytes: Uint8Array, packetIndex: number): void => {
+    const all = new Uint8Array(s.pending.length + bytes.length);
+    all.set(s.pending);
+    all.set(bytes, s.pending.length);
+    const found = findRecordStart(all, 0, maxRecordSize);
+    if (found && 'at' in found) {
+      const skipped = s.skipped + found.at;
+      s.kind = 'rpc';
+      s.pending = new Uint8Array(0);
+      s.skipped = 0;
+      if (skipped > 0) notice(packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: skipped ${skipped} bytes to find a record boundary`);
+      pushRecords(s, all.subarray(found.at), packetIndex);
+      return;
+    }
+    // Keep what a later chunk may complete: from a candidate that needs more bytes, or the last 15 bytes.
+    const keepFrom = found ? found.wait : Math.max(0, all.length - 15);
+    s.skipped += keepFrom;
+    s.pending = all.slice(keepFrom);
+    if (s.skipped + s.pending.length > MAX_SYNC_SCAN + maxRecordSize || (!found && s.skipped > MAX_SYNC_SCAN)) {
+      s.kind = 'other';
+      s.pending = new Uint8Array(0);
+      nonRpc++;
+    }
+  };
+
+  /** Feeds a stream's record decoder; a broken stream is resynchronised rather than abandoned. */
+  const pushRecords = (s: DirState, bytes: Uint8Array, packetIndex: number): void => {
+    try {
+      s.decoder.push(bytes);
+    } catch (e) {
+      if (s.kind === 'unknown') {
+        s.kind = 'other';
+        nonRpc++;
+      } else {
+        notice(packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: ${errorInfo(e).message}; looking for the next record boundary`);
+        resync(s);
+      }
+    }
+  };
+
+  /** Starts looking for a record boundary with a fresh record decoder (the old one's state is lost). */
+  const resync = (s: DirState): void => {
+    s.kind = 'sync';
+    s.pending = new Uint8Array(0);
+    s.skipped = 0;
+    s.decoder = new RecordDecoder(s.decoder.onRecord, { maxRecordSize });
   };
 
   const onEvent = (ev: FlowEvent): void => {
@@ -215,25 +302,17 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       case 'data': {
         const s = dirFor(ev.conn, ev.dir);
         if (s.kind === 'other' || s.kind === 'dead') return;
-        try {
-          s.decoder.push(ev.bytes);
-        } catch (e) {
-          if (s.kind === 'unknown') {
-            s.kind = 'other';
-            nonRpc++;
-          } else {
-            s.kind = 'dead';
-            notice(ev.packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: ${errorInfo(e).message}; rest of this stream not decoded`);
-          }
-        }
+        if (s.kind === 'sync') feedSync(s, ev.bytes, ev.packetIndex);
+        else pushRecords(s, ev.bytes, ev.packetIndex);
         return;
       }
       case 'gap': {
         const s = dirFor(ev.conn, ev.dir);
-        if (s.kind === 'rpc' || (s.kind === 'unknown' && !s.decoder.idle)) {
-          notice(ev.packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: ${ev.length} bytes missing from the capture at stream offset ${ev.offset}; rest of this stream not decoded`);
+        if (s.kind === 'other' || s.kind === 'dead') return;
+        if (s.kind === 'rpc' || !s.decoder.idle) {
+          notice(ev.packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: ${ev.length} bytes missing from the capture at stream offset ${ev.offset}; looking for the next record boundary`);
         }
-        if (s.kind !== 'other') s.kind = 'dead';
+        resync(s);
         return;
       }
       case 'end':
