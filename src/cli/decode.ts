@@ -236,7 +236,6 @@ export function messageJson(t: TracedMessage, file?: string): Record<string, unk
       cred: authJson(m.cred),
       verf: authJson(m.verf),
       bodyLength: m.body.length,
-      replyN: t.replyN ?? null,
     };
   }
   const r: Record<string, unknown> = { ...o, type: 'reply', callN: t.callN ?? null, replyStat: m.stat === 0 ? 'MSG_ACCEPTED' : 'MSG_DENIED' };
