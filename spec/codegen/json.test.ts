@@ -131,3 +131,15 @@ t.test('a linked list of 200000 nodes: toJson and fromJson need no stack', async
   const back = fromJson(type, j);
   t.equal(toHex(x.encode(type, back)), toHex(x.encode(type, head)));
 });
+
+t.test('hand-made combinators describe themselves: arrays, opaque, strings, tuples map without loadSchema', async (t) => {
+  const xdr = x;
+  const to = toJson;
+  const from = fromJson;
+  const arr = xdr.array(xdr.uhyper, 4);
+  t.same(to(arr, [1n, 2n]), ['1', '2']);
+  t.same(from(arr, ['3']), [3n]);
+  t.same(to(xdr.fixedArray(xdr.opaque(), 2), [Uint8Array.of(1), Uint8Array.of()]), ['01', '']);
+  t.same(to(xdr.tuple([xdr.string(8), xdr.bool]), ['a', true]), ['a', true]);
+  t.same(from(xdr.fixedOpaque(2), 'abcd'), Uint8Array.of(0xab, 0xcd));
+});

@@ -8,12 +8,8 @@
 // keeps `struct x { …; x_ptr next; }` with `typedef x *x_ptr` a tail self-reference, which StructType
 // reads and writes with a loop (linked lists of any length, no stack growth).
 
-import { XdrEncodeError, XdrError } from '../errors.js';
 import * as x from '../xdr/types.js';
-import type { XdrReader } from '../xdr/reader.js';
-import type { XdrWriter } from '../xdr/writer.js';
 import type { Declaration, EnumBody, ProgramDefinition, Schema, StructBody, TypeDefinition, TypeSpec, UnionBody, Value } from './ast.js';
-import { registerShape } from './json.js';
 
 /** A codec for any value (the type of a schema's values is known only at run time). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -63,39 +59,8 @@ export interface LoadedSchema {
   procedure(prog: number, vers: number, proc: number): { program: ProgramDescriptor; version: VersionDescriptor; procedure: ProcedureDescriptor } | undefined;
 }
 
-/**
- * A codec for several values written back to back (the arguments of an rpcgen -N procedure with more than
- * one): the value is an array with one element per part.
- */
-export function tuple(parts: readonly AnyXdrType[]): x.XdrType<unknown[]> {
-  const t: x.XdrType<unknown[]> = Object.freeze({
-    name: `(${parts.map((p) => p.name).join(', ')})`,
-    minSize: parts.reduce((s, p) => s + p.minSize, 0),
-    read(r: XdrReader): unknown[] {
-      const out = new Array<unknown>(parts.length);
-      let i = 0;
-      try {
-        for (; i < parts.length; i++) out[i] = parts[i]!.read(r);
-      } catch (e) {
-        if (e instanceof XdrError) e.prependPath(`[${i}]`);
-        throw e;
-      }
-      return out;
-    },
-    write(w: XdrWriter, v: unknown[]): void {
-      if (!Array.isArray(v) || v.length !== parts.length) throw new XdrEncodeError(`arguments must be an array of ${parts.length} values`);
-      let i = 0;
-      try {
-        for (; i < parts.length; i++) parts[i]!.write(w, v[i]);
-      } catch (e) {
-        if (e instanceof XdrError) e.prependPath(`[${i}]`);
-        throw e;
-      }
-    },
-  });
-  registerShape(t, { kind: 'tuple', of: parts });
-  return t;
-}
+/** Several arguments of an rpcgen -N procedure (now a combinator of oncrpc/xdr). */
+export const tuple = x.tuple;
 
 const toInt32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const toUint32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
@@ -212,34 +177,16 @@ export function loadSchema(schema: Schema): LoadedSchema {
     switch (d.kind) {
       case 'plain':
         return spec(d.type, context);
-      case 'fixedArray': {
-        const of = spec(d.type, context);
-        const n = size(d.size)!;
-        const t = x.fixedArray(of, n);
-        registerShape(t, { kind: 'array', of, fixed: n });
-        return t;
-      }
-      case 'varArray': {
-        const of = spec(d.type, context);
-        const t = x.array(of, size(d.max));
-        registerShape(t, { kind: 'array', of });
-        return t;
-      }
-      case 'fixedOpaque': {
-        const t = x.fixedOpaque(size(d.size)!);
-        registerShape(t, { kind: 'opaque', fixed: size(d.size)! });
-        return t;
-      }
-      case 'varOpaque': {
-        const t = x.opaque(size(d.max));
-        registerShape(t, { kind: 'opaque' });
-        return t;
-      }
-      case 'string': {
-        const t = x.string(size(d.max));
-        registerShape(t, { kind: 'string' });
-        return t;
-      }
+      case 'fixedArray':
+        return x.fixedArray(spec(d.type, context), size(d.size)!);
+      case 'varArray':
+        return x.array(spec(d.type, context), size(d.max));
+      case 'fixedOpaque':
+        return x.fixedOpaque(size(d.size)!);
+      case 'varOpaque':
+        return x.opaque(size(d.max));
+      case 'string':
+        return x.string(size(d.max));
       case 'optional':
         return x.optional(spec(d.type, context));
       case 'void':

@@ -16,23 +16,6 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyType = x.XdrType<any>;
 
-/**
- * What the combinators do not expose about a codec: arrays (element type), opaque, string, tuples.
- * loadSchema registers every codec it makes; hand-made opaque/string codecs are recognized by name.
- */
-export type Shape =
-  | { kind: 'array'; of: AnyType; fixed?: number }
-  | { kind: 'opaque'; fixed?: number }
-  | { kind: 'string' }
-  | { kind: 'tuple'; of: readonly AnyType[] };
-
-const shapes = new WeakMap<object, Shape>();
-
-/** Tells toJson/fromJson what a codec holds (for arrays and tuples it cannot be seen from outside). */
-export function registerShape(type: AnyType, shape: Shape): void {
-  shapes.set(type, shape);
-}
-
 type Kind =
   | { k: 'int' | 'uint' | 'hyper' | 'uhyper' | 'bool' | 'float' | 'double' | 'quadruple' | 'void' | 'string' }
   | { k: 'enum'; members: Record<string, number> }
@@ -73,18 +56,19 @@ function classify(t: AnyType): Kind {
   if (t instanceof x.UnionType) return { k: 'union', t };
   if (t instanceof x.OptionalType) return { k: 'optional', of: t.of };
   if ('members' in t && typeof (t as { members: unknown }).members === 'object') return { k: 'enum', members: (t as unknown as { members: Record<string, number> }).members };
-  const s = shapes.get(t);
-  if (s) {
-    if (s.kind === 'array') return { k: 'array', of: s.of, fixed: s.fixed };
-    if (s.kind === 'opaque') return { k: 'opaque', fixed: s.fixed };
-    if (s.kind === 'tuple') return { k: 'tuple', of: s.of };
-    return { k: 'string' };
+  // Structural combinators describe themselves (src/xdr/types.ts: OpaqueCodec, StringCodec, ArrayCodec, TupleCodec).
+  const c = t as Partial<x.OpaqueCodec | x.StringCodec | x.ArrayCodec<unknown> | x.TupleCodec>;
+  switch (c.kind) {
+    case 'array':
+      return { k: 'array', of: (c as x.ArrayCodec<unknown>).of, fixed: (c as x.ArrayCodec<unknown>).fixed };
+    case 'opaque':
+      return { k: 'opaque', fixed: (c as x.OpaqueCodec).fixed };
+    case 'string':
+      return { k: 'string' };
+    case 'tuple':
+      return { k: 'tuple', of: (c as x.TupleCodec).parts };
   }
-  let m = /^opaque\[(\d+)\]$/.exec(t.name);
-  if (m) return { k: 'opaque', fixed: Number(m[1]) };
-  if (/^opaque<\d*>$/.test(t.name)) return { k: 'opaque', fixed: undefined };
-  if (/^string<\d*>$/.test(t.name)) return { k: 'string' };
-  throw new TypeError(`no JSON mapping for XDR type ${t.name} (arrays need a codec from loadSchema or registerShape)`);
+  throw new TypeError(`no JSON mapping for XDR type ${t.name}`);
 }
 
 /** The struct's link field if it is a linked list (last field: optional-data of the struct itself). */

@@ -47,18 +47,68 @@ export function enumeration<const E extends Record<string, number>>(name: string
   });
 }
 
-export function fixedOpaque(n: number): XdrType<Uint8Array> {
-  return prim(`opaque[${n}]`, n + ((4 - (n & 3)) & 3), (r) => r.readFixedOpaque(n), (w, v) => w.writeFixedOpaque(v, n));
+/** A codec of opaque data; `fixed` is the length of `opaque[n]`, `max` the bound of `opaque<max>`. */
+export interface OpaqueCodec extends XdrType<Uint8Array> {
+  readonly kind: 'opaque';
+  readonly fixed: number | undefined;
+  readonly max: number | undefined;
+}
+
+/** A codec of `string<max>`. */
+export interface StringCodec extends XdrType<string> {
+  readonly kind: 'string';
+  readonly max: number | undefined;
+}
+
+/** A codec of `T[n]` (`fixed` set) or `T<max>`. */
+export interface ArrayCodec<T> extends XdrType<T[]> {
+  readonly kind: 'array';
+  readonly of: XdrType<T>;
+  readonly fixed: number | undefined;
+  readonly max: number | undefined;
+}
+
+/** Several values back to back (the arguments of an rpcgen -N procedure): an array, one per part. */
+export interface TupleCodec extends XdrType<unknown[]> {
+  readonly kind: 'tuple';
+  readonly parts: readonly XdrType<any>[];
+}
+
+export function fixedOpaque(n: number): OpaqueCodec {
+  return Object.freeze({
+    kind: 'opaque',
+    name: `opaque[${n}]`,
+    minSize: n + ((4 - (n & 3)) & 3),
+    fixed: n,
+    max: undefined,
+    read: (r: XdrReader) => r.readFixedOpaque(n),
+    write: (w: XdrWriter, v: Uint8Array) => w.writeFixedOpaque(v, n),
+  });
 }
 
 /** opaque<max>; without `max`, the reader's `maxOpaqueBytes` limit applies. */
-export function opaque(max?: number): XdrType<Uint8Array> {
-  return prim(max === undefined ? 'opaque<>' : `opaque<${max}>`, 4, (r) => r.readOpaque(max), (w, v) => w.writeOpaque(v, max));
+export function opaque(max?: number): OpaqueCodec {
+  return Object.freeze({
+    kind: 'opaque',
+    name: max === undefined ? 'opaque<>' : `opaque<${max}>`,
+    minSize: 4,
+    fixed: undefined,
+    max,
+    read: (r: XdrReader) => r.readOpaque(max),
+    write: (w: XdrWriter, v: Uint8Array) => w.writeOpaque(v, max),
+  });
 }
 
 /** string<max>; without `max`, the reader's `maxStringBytes` limit applies. */
-export function string(max?: number): XdrType<string> {
-  return prim(max === undefined ? 'string<>' : `string<${max}>`, 4, (r) => r.readString(max), (w, v) => w.writeString(v, max));
+export function string(max?: number): StringCodec {
+  return Object.freeze({
+    kind: 'string',
+    name: max === undefined ? 'string<>' : `string<${max}>`,
+    minSize: 4,
+    max,
+    read: (r: XdrReader) => r.readString(max),
+    write: (w: XdrWriter, v: string) => w.writeString(v, max),
+  });
 }
 
 /** Reads `n` elements; an error inside element i gets `[i]` on its path. */
@@ -85,8 +135,12 @@ function writeElements<T>(w: XdrWriter, of: XdrType<T>, v: readonly T[]): void {
 }
 
 /** T[n]. */
-export function fixedArray<T>(of: XdrType<T>, n: number): XdrType<T[]> {
+export function fixedArray<T>(of: XdrType<T>, n: number): ArrayCodec<T> {
   return Object.freeze({
+    kind: 'array',
+    of,
+    fixed: n,
+    max: undefined,
     name: `${of.name}[${n}]`,
     minSize: of.minSize * n,
     read(r: XdrReader): T[] {
@@ -101,8 +155,12 @@ export function fixedArray<T>(of: XdrType<T>, n: number): XdrType<T[]> {
 }
 
 /** T<max>; without `max`, the reader's `maxArrayLength` limit applies. */
-export function array<T>(of: XdrType<T>, max?: number): XdrType<T[]> {
+export function array<T>(of: XdrType<T>, max?: number): ArrayCodec<T> {
   return Object.freeze({
+    kind: 'array',
+    of,
+    fixed: undefined,
+    max,
     name: `${of.name}<${max ?? ''}>`,
     minSize: 4,
     read(r: XdrReader): T[] {
@@ -112,6 +170,37 @@ export function array<T>(of: XdrType<T>, max?: number): XdrType<T[]> {
       if (!Array.isArray(v)) throw new XdrEncodeError('array value must be an Array');
       w.writeArrayLength(v.length, max);
       writeElements(w, of, v);
+    },
+  });
+}
+
+/** Several values back to back, read and written as an array with one element per part. */
+export function tuple(parts: readonly XdrType<any>[]): TupleCodec {
+  return Object.freeze({
+    kind: 'tuple',
+    parts,
+    name: `(${parts.map((p) => p.name).join(', ')})`,
+    minSize: parts.reduce((n, p) => n + p.minSize, 0),
+    read(r: XdrReader): unknown[] {
+      const out = new Array<unknown>(parts.length);
+      let i = 0;
+      try {
+        for (; i < parts.length; i++) out[i] = parts[i]!.read(r);
+      } catch (e) {
+        if (e instanceof XdrError) e.prependPath(`[${i}]`);
+        throw e;
+      }
+      return out;
+    },
+    write(w: XdrWriter, v: unknown[]): void {
+      if (!Array.isArray(v) || v.length !== parts.length) throw new XdrEncodeError(`a tuple of ${parts.length} values is needed`);
+      let i = 0;
+      try {
+        for (; i < parts.length; i++) parts[i]!.write(w, v[i]);
+      } catch (e) {
+        if (e instanceof XdrError) e.prependPath(`[${i}]`);
+        throw e;
+      }
     },
   });
 }
