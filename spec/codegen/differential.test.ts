@@ -35,7 +35,7 @@ import { pathToFileURL } from 'node:url';
 import { compileFile } from '../../src/codegen/compile.js';
 import { Model } from '../../src/codegen/emit-model.js';
 import { generateTypeScript, outputPath } from '../../src/codegen/generate.js';
-import { loadSchema, typeDefinition, type AnyXdrType } from '../../src/codegen/interpret.js';
+import { loadSchema, type AnyXdrType } from '../../src/codegen/interpret.js';
 import { toJson } from '../../src/codegen/json.js';
 import { XdrDecodeError } from '../../src/errors.js';
 import * as x from '../../src/xdr/index.js';
@@ -119,7 +119,7 @@ function holdsNarrowInt(schema: Schema, name: string, isNarrow: (t: Extract<Type
       case 'ref': {
         if (seen.has(t.name)) return false;
         seen.add(t.name);
-        const d = typeDefinition(schema, t.name)!;
+        const d = schema.lookup(t.name)!;
         if (d.kind === 'typedef') return decl(d.decl);
         if (d.kind === 'enum') return false;
         return spec({ kind: d.kind, body: d.body, pos: d.pos } as TypeSpec);

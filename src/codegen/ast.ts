@@ -134,6 +134,8 @@ export interface Schema {
   readonly imports: readonly Schema[];
   /** The number a Value stands for (a literal, a const, an enum member). */
   value(v: Value): bigint;
+  /** The named type's own definition, here or in an imported schema; undefined if none. */
+  lookup(name: string): TypeDefinition | undefined;
   /** Follows a `ref` through typedefs of plain declarations to the definition that gives its shape. */
   definition(name: string): TypeDefinition;
 }

@@ -9,7 +9,7 @@
 // reads and writes with a loop (linked lists of any length, no stack growth).
 
 import * as x from '../xdr/types.js';
-import type { Declaration, EnumBody, ProgramDefinition, Schema, StructBody, TypeDefinition, TypeSpec, UnionBody, Value } from './ast.js';
+import type { Declaration, EnumBody, ProgramDefinition, Schema, StructBody, TypeSpec, UnionBody, Value } from './ast.js';
 
 /** A codec for any value (the type of a schema's values is known only at run time). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -83,7 +83,7 @@ export function loadSchema(schema: Schema): LoadedSchema {
   function named(name: string): AnyXdrType {
     const done = built.get(name);
     if (done) return done;
-    const def = typeDefinition(schema, name);
+    const def = schema.lookup(name);
     if (!def) throw new TypeError(`unknown type ${name}`);
     if (def.kind === 'typedef') {
       // Expanded at each use while a cycle is being built: cycles always pass through a struct or union.
@@ -247,18 +247,6 @@ export function loadSchema(schema: Schema): LoadedSchema {
       return undefined;
     },
   });
-}
-
-/** A named type of the schema, or of a schema it imports (names used from another .x, as rpcgen files do). */
-export function typeDefinition(schema: Schema, name: string, seen = new Set<Schema>()): TypeDefinition | undefined {
-  const own = schema.types.get(name);
-  if (own || seen.has(schema)) return own;
-  seen.add(schema);
-  for (const s of schema.imports ?? []) {
-    const d = typeDefinition(s, name, seen);
-    if (d) return d;
-  }
-  return undefined;
 }
 
 function fieldName(d: Declaration): string {

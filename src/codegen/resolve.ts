@@ -84,12 +84,15 @@ class ResolvedSchema implements Schema {
     return c;
   }
 
+  lookup(name: string): TypeDefinition | undefined {
+    return this.types.get(name) ?? findImported(this.imports, (s) => s.types.get(name));
+  }
+
   definition(name: string): TypeDefinition {
-    const find = (n: string): TypeDefinition | undefined => this.types.get(n) ?? findImported(this.imports, (s) => s.types.get(n));
-    let def = find(name);
+    let def = this.lookup(name);
     for (let hops = 0; def; hops++) {
       if (def.kind !== 'typedef' || def.decl.kind !== 'plain' || def.decl.type.kind !== 'ref' || hops > 1000) return def;
-      def = find(def.decl.type.name);
+      def = this.lookup(def.decl.type.name);
     }
     throw new Error(`'${name}' is not a type of ${this.spec.file}`);
   }

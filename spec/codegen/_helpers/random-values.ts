@@ -6,7 +6,6 @@
 //
 // Strings never hold a NUL byte: C strings cannot (xdr_string encodes strlen() bytes).
 import type { Declaration, Schema, TypeSpec, UnionBody, Value } from '../../../src/codegen/ast.js';
-import { typeDefinition } from '../../../src/codegen/interpret.js';
 import { Quadruple } from '../../../src/xdr/quadruple.js';
 import { decodeText } from '../../../src/xdr/text.js';
 import type { Rng } from '../../_helpers/hex.js';
@@ -196,7 +195,7 @@ export function randomValues(schema: Schema, options: RandomOptions = {}): (rng:
   }
 
   function named(rng: Rng, name: string, depth: number): unknown {
-    const def = typeDefinition(schema, name);
+    const def = schema.lookup(name);
     if (!def) throw new Error(`unknown type ${name}`);
     switch (def.kind) {
       case 'typedef':
