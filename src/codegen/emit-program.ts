@@ -1,6 +1,7 @@
 // Emits, for each program version of a .x module, its numbers as constants, a plain descriptor (data
 // only: numbers and [read, write] codecs of every procedure's arguments and result) and the typed client
-// and server-handler interfaces the RPC runtime binds to it (STYLE.md §7.7).
+// and server-handler interfaces the RPC runtime binds to it (data, not classes: the runtime then takes a
+// generated descriptor and one loaded from a .x at run time alike).
 
 import type { Declaration, ProgramDefinition, Version } from './ast.js';
 import type { CodecEmitter } from './emit-codec.js';

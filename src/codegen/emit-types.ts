@@ -1,4 +1,5 @@
-// Emits the constants and TypeScript types of a .x module (STYLE.md §7.7): interfaces for structs,
+// Emits the constants and TypeScript types of a .x module (plain types, erased at compile time, so values
+// are ordinary objects a caller builds and reads without the schema): interfaces for structs,
 // discriminated unions keyed by the discriminant's field name, enums as a const object plus a literal
 // union type, typedefs as type aliases. Doc comments carry the .x declaration and its place.
 

@@ -1,5 +1,5 @@
-// `oncrpc gen`'s back end: a checked Schema in, one TypeScript module out (STYLE.md §7.7 for its shape,
-// names.ts for the naming rules).
+// `oncrpc gen`'s back end: a checked Schema in, one TypeScript module out (its shape is the public contract
+// of generated code, described in README.md's `oncrpc gen` section; names.ts has the naming rules).
 
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
