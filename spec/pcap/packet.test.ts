@@ -209,3 +209,16 @@ t.test('UDP and TCP headers', async (t) => {
   short[12] = 0xf0;
   t.notOk(parseTcp(short).ok);
 });
+
+t.test('decodeIpPayload: the UDP or TCP header by IP protocol; "transport" names nothing in oncrpc/pcap', async (t) => {
+  const pcap = await import('../../src/pcap/index.js');
+  const u = pcap.decodeIpPayload(17, udp(53, 5353, hello));
+  t.ok(u.ok && u.value.kind === 'udp' && u.value.udp.dstPort === 5353);
+  const tc = pcap.decodeIpPayload(6, tcp({ sp: 1, dp: 2, seq: 0, flags: F.ACK, payload: hello }));
+  t.ok(tc.ok && tc.value.kind === 'tcp' && tc.value.tcp.srcPort === 1);
+  t.same(pcap.decodeIpPayload(1, hello), { ok: true, value: { kind: 'other', protocol: 1 } });
+  // In this project a transport is the RPC runtime's (src/transport/); the capture layer says UDP/TCP.
+  t.same(Object.keys(pcap).filter((k) => /transport/i.test(k)), []);
+  const { existsSync } = await import('node:fs');
+  t.notOk(existsSync(new URL('../../src/pcap/transport.ts', import.meta.url)), 'no src/pcap/transport.ts');
+});

@@ -3,7 +3,7 @@ import type { FlowEvent, SkipEvent, WarningEvent } from './events.js';
 import { readPackets, type CapturedPacket } from './file.js';
 import { IpReassembler, type ReassemblerOptions } from './ip-frag.js';
 import { skipIPv6ExtensionHeaders, type IpPacket } from './ip.js';
-import { decodePacket, decodeTransport, type Transport } from './packet.js';
+import { decodeIpPayload, decodePacket, type IpPayload } from './packet.js';
 import { TcpTracker } from './tcp-conn.js';
 import type { HalfStreamOptions, SegmentMeta } from './tcp-stream.js';
 
@@ -50,20 +50,20 @@ export class FlowDecoder {
     const d = decodePacket(packet.linkType, packet.data);
     if (!d.ok) return skip(d.reason);
     const ip = d.value.ip;
-    let transport: Transport;
-    if (d.value.udp) transport = { kind: 'udp', udp: d.value.udp };
-    else if (d.value.tcp) transport = { kind: 'tcp', tcp: d.value.tcp };
+    let l4: IpPayload;
+    if (d.value.udp) l4 = { kind: 'udp', udp: d.value.udp };
+    else if (d.value.tcp) l4 = { kind: 'tcp', tcp: d.value.tcp };
     else if (ip.fragment) {
       if (!this.#reassemble) return skip('IP fragment (reassembly disabled)');
       if (ip.truncated) return skip('IP fragment cut short by the capture');
       const whole = this.#defragment(ip);
       if (whole === undefined) return [];
       if (typeof whole === 'string') return skip(whole);
-      transport = whole;
-    } else transport = { kind: 'other', protocol: ip.protocol };
+      l4 = whole;
+    } else l4 = { kind: 'other', protocol: ip.protocol };
 
-    if (transport.kind === 'udp') {
-      const u = transport.udp;
+    if (l4.kind === 'udp') {
+      const u = l4.udp;
       return [{
         kind: 'udp',
         src: { addr: ip.src, port: u.srcPort },
@@ -73,11 +73,11 @@ export class FlowDecoder {
         ...meta,
       }];
     }
-    if (transport.kind === 'tcp') {
-      const t = transport.tcp;
+    if (l4.kind === 'tcp') {
+      const t = l4.tcp;
       return this.#tcp.segment({ addr: ip.src, port: t.srcPort }, { addr: ip.dst, port: t.dstPort }, t, meta);
     }
-    return skip(`IP protocol ${transport.protocol} not supported`);
+    return skip(`IP protocol ${l4.protocol} not supported`);
   }
 
   /** Ends the capture: connections still open are flushed (holes reported as gaps) and closed with reason `eof`. */
@@ -85,8 +85,8 @@ export class FlowDecoder {
     return this.#tcp.finish(this.#last);
   }
 
-  /** Adds a fragment; returns the transport of the completed datagram, `undefined` while incomplete, or a skip reason. */
-  #defragment(ip: IpPacket): Transport | string | undefined {
+  /** Adds a fragment; returns the UDP/TCP header of the completed datagram, `undefined` while incomplete, or a skip reason. */
+  #defragment(ip: IpPacket): IpPayload | string | undefined {
     const frag = ip.fragment!;
     const key = `${ip.version}|${ip.src}|${ip.dst}|${ip.protocol}|${frag.id}`;
     const whole = this.#frags.add(key, frag, ip.payload);
@@ -100,7 +100,7 @@ export class FlowDecoder {
       protocol = up.value.protocol;
       payload = whole.subarray(up.value.offset);
     }
-    const tr = decodeTransport(protocol, payload);
+    const tr = decodeIpPayload(protocol, payload);
     return tr.ok ? tr.value : tr.reason;
   }
 }

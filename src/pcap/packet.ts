@@ -1,7 +1,7 @@
-// Decodes one captured frame down to its UDP or TCP header: link layer, IP, transport.
+// Decodes one captured frame down to its UDP or TCP header: link layer, IP, UDP/TCP.
 import { parseIp, type IpPacket, type Parsed } from './ip.js';
 import { decodeLinkLayer } from './link.js';
-import { IpProtocols, parseTcp, parseUdp, type TcpSegment, type UdpDatagram } from './transport.js';
+import { IpProtocols, parseTcp, parseUdp, type TcpSegment, type UdpDatagram } from './udp-tcp.js';
 
 /** A frame decoded as far as this library goes. */
 export interface DecodedPacket {
@@ -15,13 +15,13 @@ export interface DecodedPacket {
 }
 
 /** The UDP or TCP header inside an unfragmented (or reassembled) IP payload. */
-export type Transport =
+export type IpPayload =
   | { kind: 'udp'; udp: UdpDatagram }
   | { kind: 'tcp'; tcp: TcpSegment }
   | { kind: 'other'; protocol: number };
 
-/** Parses the transport header of `payload`, carried as IP `protocol`. Never throws. */
-export function decodeTransport(protocol: number, payload: Uint8Array): Parsed<Transport> {
+/** Parses the UDP or TCP header of `payload`, carried as IP `protocol`. Never throws. */
+export function decodeIpPayload(protocol: number, payload: Uint8Array): Parsed<IpPayload> {
   if (protocol === IpProtocols.UDP) {
     const u = parseUdp(payload);
     return u.ok ? { ok: true, value: { kind: 'udp', udp: u.value } } : u;
@@ -46,7 +46,7 @@ export function decodePacket(linkType: number, frame: Uint8Array): Parsed<Decode
   if (ip.value.version !== link.ipVersion) return { ok: false, reason: `link layer says IPv${link.ipVersion}, packet is IPv${ip.value.version}` };
   const value: DecodedPacket = { vlanIds: link.vlanIds, ip: ip.value, udp: undefined, tcp: undefined };
   if (ip.value.fragment) return { ok: true, value };
-  const tr = decodeTransport(ip.value.protocol, ip.value.payload);
+  const tr = decodeIpPayload(ip.value.protocol, ip.value.payload);
   if (!tr.ok) return tr;
   if (tr.value.kind === 'udp') value.udp = tr.value.udp;
   else if (tr.value.kind === 'tcp') value.tcp = tr.value.tcp;

@@ -1,7 +1,7 @@
 // Tracks TCP connections by address/port 4-tuple and turns segments into stream events.
 import type { Endpoint, EventBase, FlowEvent, TcpConnection, TcpDirection, CloseReason } from './events.js';
 import { TcpHalfStream, type HalfStreamOptions, type HalfStreamOutput, type SegmentMeta } from './tcp-stream.js';
-import { TcpFlags, type TcpSegment } from './transport.js';
+import { TcpFlags, type TcpSegment } from './udp-tcp.js';
 
 interface ConnState {
   conn: TcpConnection;

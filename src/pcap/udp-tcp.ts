@@ -1,4 +1,5 @@
-// Parses UDP and TCP headers from an IP payload.
+// Parses UDP and TCP headers from an IP payload (layer 4 of the captured packet; "transport" in this
+// project means the RPC runtime's connections, src/transport/).
 import type { Parsed } from './ip.js';
 
 /** IP protocol numbers handled by this library. */
