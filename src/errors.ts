@@ -35,6 +35,8 @@ export const ErrorCodes = {
   ERR_PCAP_FORMAT: 'ERR_PCAP_FORMAT',
   /** A .x file has errors (the diagnostics say which). */
   ERR_XDR_COMPILE: 'ERR_XDR_COMPILE',
+  /** A loaded .x has no type, program, version or procedure of that name or number, or a type has no JSON mapping. */
+  ERR_SCHEMA: 'ERR_SCHEMA',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -143,5 +145,12 @@ export class CompileError extends OncRpcError {
     const lines = diagnostics.map((d) => `${d.pos.file}:${d.pos.line}:${d.pos.col}: ${d.severity}: ${d.message}`);
     super(ErrorCodes.ERR_XDR_COMPILE, `${errors.length} error${errors.length === 1 ? '' : 's'}\n${lines.join('\n')}`);
     this.diagnostics = diagnostics;
+  }
+}
+
+/** A loaded .x specification lacks what was asked of it (a type, program, version or procedure). */
+export class SchemaError extends OncRpcError {
+  constructor(message: string) {
+    super(ErrorCodes.ERR_SCHEMA, message);
   }
 }

@@ -18,7 +18,7 @@ export async function buildCodecs(buildDir) {
   const schema = compileFile(join(here, 'workloads.x'));
   const source = generateTypeScript(schema);
   writeFileSync(join(buildDir, 'workloads.gen.ts'), source);
-  // Transpile only (types were checked by the tests); the module imports 'oncrpc', which resolves to
+  // Transpile only (types were checked by the tests); the module imports 'oncrpc/runtime', which resolves to
   // this package's dist/ through its own exports map because .build/ is inside the package.
   const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
   const file = join(buildDir, 'workloads.gen.mjs');

@@ -36,7 +36,7 @@ import { compileFile } from '../../src/codegen/compile.js';
 import { Model } from '../../src/codegen/emit-model.js';
 import { generateTypeScript, outputPath } from '../../src/codegen/generate.js';
 import { loadSchema, type AnyXdrType } from '../../src/codegen/interpret.js';
-import { toJson } from '../../src/codegen/json.js';
+import { toJson } from '../../src/xdr/json.js';
 import { XdrDecodeError } from '../../src/errors.js';
 import * as x from '../../src/xdr/index.js';
 import { requirePeer } from '../_helpers/peers.js';

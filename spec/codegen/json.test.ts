@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { compileSource } from '../../src/codegen/compile.js';
 import { loadSchema, loadX } from '../../src/codegen/interpret.js';
-import { fromJson, toJson } from '../../src/codegen/json.js';
+import { fromJson, toJson } from '../../src/xdr/json.js';
 import { XdrEncodeError } from '../../src/errors.js';
 import * as x from '../../src/xdr/index.js';
 import { Rng, toHex } from '../_helpers/hex.js';
@@ -82,7 +82,7 @@ t.test('each row of the mapping', async (t) => {
   t.same(toJson(s.type('un'), { d: -1 }), { d: 'B' });
   t.same(toJson(s.type('ub'), { ok: false }), { ok: false });
   t.same(fromJson(s.type('ub'), { ok: true, msg: 'hi' }), { ok: true, msg: 'hi' });
-  const two = s.procedure(0x40000001, 1, 1)!.procedure.arg;
+  const two = s.procedure(0x40000001, 1, 1)!.procedure.types!.args;
   t.same(toJson(two, [1, 'x']), [1, 'x'], 'several arguments as an array');
   t.equal(toJson(x.voidType, undefined), null);
 });

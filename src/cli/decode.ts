@@ -4,8 +4,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { loadX, type LoadedSchema, type ProcedureDescriptor } from '../codegen/interpret.js';
-import { toJson, type Json } from '../codegen/json.js';
+import { loadX, type LoadedSchema } from '../codegen/interpret.js';
+import type { ProcedureDescriptor } from '../rpc/program.js';
+import { toJson, type Json } from '../xdr/json.js';
 import { OncRpcError } from '../errors.js';
 import { decodeAuthSys } from '../rpc/auth-sys.js';
 import { accept_stat, auth_flavor, auth_stat, nameOf, reject_stat } from '../rpc/constants.js';
@@ -42,7 +43,7 @@ export class BodyDecoder {
       let hit;
       for (const s of this.#schemas) if ((hit = s.procedure(m.prog, m.vers, m.proc))) break;
       if (!hit) return undefined;
-      const c = { program: hit.program.name, version: hit.version.name, procedure: hit.procedure };
+      const c = { program: hit.program.name, version: hit.program.version, procedure: hit.procedure };
       this.#calls.set(t.n, c);
       return body(c.program, c.version, c.procedure, 'args', m.body);
     }
@@ -56,7 +57,7 @@ export class BodyDecoder {
 
 function body(program: string, version: string, p: ProcedureDescriptor, which: 'args' | 'result', bytes: Uint8Array): BodyInfo {
   const info: BodyInfo = { program, version, procedure: p.name, which };
-  const type = which === 'args' ? p.arg : p.result;
+  const type = which === 'args' ? p.types!.args : p.types!.res;
   try {
     info.value = toJson(type, decode(type, bytes));
   } catch (e) {

@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Command } from 'commander';
 import { CompileError, OncRpcError } from '../errors.js';
 import { loadX, type AnyXdrType, type LoadedSchema } from '../codegen/interpret.js';
-import { fromJson, toJson } from '../codegen/json.js';
+import { fromJson, toJson } from '../xdr/json.js';
 import { decode, encode } from '../xdr/index.js';
 
 interface XdrOptions {

@@ -197,7 +197,7 @@ export class CodecEmitter {
       const vals = t.def.body.members.map((mm) => String(t.owner.value(mm.value)));
       out.line(`const ${name}: ReadonlySet<number> = new Set([${vals.join(', ')}]);`);
     }
-    // The error helpers (atPath, notUint, badEnum, …) are imported from 'oncrpc' (src/xdr/value-errors.ts),
+    // The error helpers (atPath, notUint, badEnum, …) are imported from 'oncrpc/runtime' (src/xdr/value-errors.ts),
     // not repeated in every generated module.
   }
 

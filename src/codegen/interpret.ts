@@ -8,42 +8,16 @@
 // keeps `struct x { …; x_ptr next; }` with `typedef x *x_ptr` a tail self-reference, which StructType
 // reads and writes with a loop (linked lists of any length, no stack growth).
 
+import { SchemaError } from '../errors.js';
+import { findProcedure, type ProcedureDescriptor, type ProgramDescriptor } from '../rpc/program.js';
+import type { XdrReader } from '../xdr/reader.js';
 import * as x from '../xdr/types.js';
+import type { XdrWriter } from '../xdr/writer.js';
 import type { Declaration, EnumBody, ProgramDefinition, Schema, StructBody, TypeSpec, UnionBody, Value } from './ast.js';
 
 /** A codec for any value (the type of a schema's values is known only at run time). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyXdrType = x.XdrType<any>;
-
-export interface ProcedureDescriptor {
-  readonly name: string;
-  readonly number: number;
-  /** One codec per declared argument; empty for `(void)`. */
-  readonly args: readonly AnyXdrType[];
-  /**
-   * The whole argument body: `void` for none, the argument's codec for one, and for several (rpcgen -N)
-   * a tuple codec whose value is an array with one element per argument (encoded back to back).
-   */
-  readonly arg: AnyXdrType;
-  /** The result codec (`void` for void). */
-  readonly result: AnyXdrType;
-}
-
-export interface VersionDescriptor {
-  readonly name: string;
-  readonly number: number;
-  readonly procedures: readonly ProcedureDescriptor[];
-  /** The procedure with this number or name, or undefined. */
-  procedure(numberOrName: number | string): ProcedureDescriptor | undefined;
-}
-
-export interface ProgramDescriptor {
-  readonly name: string;
-  readonly number: number;
-  readonly versions: readonly VersionDescriptor[];
-  /** The version with this number or name, or undefined. */
-  version(numberOrName: number | string): VersionDescriptor | undefined;
-}
 
 /** What `loadSchema` returns. */
 export interface LoadedSchema {
@@ -52,15 +26,17 @@ export interface LoadedSchema {
   readonly types: ReadonlyMap<string, AnyXdrType>;
   /** Every `const` and enum member. */
   readonly constants: ReadonlyMap<string, bigint>;
+  /**
+   * One descriptor per program version, in .x order: the same shape as a generated module's
+   * (`PROG_VERS_1`), so the client and server take either. Each procedure also carries its run-time
+   * codecs (`types`), which the JSON mapping uses.
+   */
   readonly programs: readonly ProgramDescriptor[];
-  /** The codec of a named type; throws a TypeError naming the known types if there is none. */
+  /** The codec of a named type; throws SchemaError (ERR_X_UNKNOWN) naming the known types if there is none. */
   type(name: string): AnyXdrType;
   /** The procedure `proc` of program `prog` version `vers`, if the schema defines it. */
-  procedure(prog: number, vers: number, proc: number): { program: ProgramDescriptor; version: VersionDescriptor; procedure: ProcedureDescriptor } | undefined;
+  procedure(prog: number, vers: number, proc: number): { program: ProgramDescriptor; procedure: ProcedureDescriptor } | undefined;
 }
-
-/** Several arguments of an rpcgen -N procedure (now a combinator of oncrpc/xdr). */
-export const tuple = x.tuple;
 
 const toInt32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const toUint32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
@@ -84,7 +60,7 @@ export function loadSchema(schema: Schema): LoadedSchema {
     const done = built.get(name);
     if (done) return done;
     const def = schema.lookup(name);
-    if (!def) throw new TypeError(`unknown type ${name}`);
+    if (!def) throw new SchemaError(`unknown type ${name}`);
     if (def.kind === 'typedef') {
       // Expanded at each use while a cycle is being built: cycles always pass through a struct or union.
       const t = declaration(def.decl, name);
@@ -120,7 +96,7 @@ export function loadSchema(schema: Schema): LoadedSchema {
 
   function union(name: string, body: UnionBody): AnyXdrType {
     const d = body.discriminant;
-    if (d.kind !== 'plain') throw new TypeError(`union ${name}: the discriminant must be a plain declaration`);
+    if (d.kind !== 'plain') throw new SchemaError(`union ${name}: the discriminant must be a plain declaration`);
     const dtype = spec(d.type, `${name}.${d.name}`);
     const kind = discriminantKind(d.type);
     const label = (v: Value): number | boolean => {
@@ -198,28 +174,18 @@ export function loadSchema(schema: Schema): LoadedSchema {
   // Typedefs met only inside cycles were not cached; every name is now built outside any cycle.
   for (const name of schema.types.keys()) if (!built.has(name)) named(name);
 
-  const programs = schema.programs.map((p) => program(p));
+  const programs = schema.programs.flatMap((p) => program(p));
 
-  function program(p: ProgramDefinition): ProgramDescriptor {
-    const versions: VersionDescriptor[] = p.versions.map((v) => {
-      const procedures: ProcedureDescriptor[] = v.procedures.map((pr) => {
+  function program(p: ProgramDefinition): ProgramDescriptor[] {
+    return p.versions.map((v) => {
+      const procs: Record<string, ProcedureDescriptor> = {};
+      for (const pr of v.procedures) {
         const args = pr.args.filter((a) => a.kind !== 'void' && !(a.kind === 'plain' && a.type.kind === 'void')).map((a, i) => declaration(a, `${pr.name}.arg${i + 1}`));
-        const result = declaration(pr.result, `${pr.name}.result`);
-        const arg = args.length === 0 ? x.voidType : args.length === 1 ? args[0]! : tuple(args);
-        return Object.freeze({ name: pr.name, number: toUint32(num(pr.number)), args, arg, result });
-      });
-      return Object.freeze({
-        name: v.name,
-        number: toUint32(num(v.number)),
-        procedures,
-        procedure: (k: number | string) => procedures.find((q) => (typeof k === 'number' ? q.number === k : q.name === k)),
-      });
-    });
-    return Object.freeze({
-      name: p.name,
-      number: toUint32(num(p.number)),
-      versions,
-      version: (k: number | string) => versions.find((q) => (typeof k === 'number' ? q.number === k : q.name === k)),
+        const res = declaration(pr.result, `${pr.name}.result`);
+        const arg = args.length === 0 ? x.voidType : args.length === 1 ? args[0]! : x.tuple(args);
+        procs[pr.name] = Object.freeze({ name: pr.name, proc: toUint32(num(pr.number)), args: codec(arg), res: codec(res), types: Object.freeze({ args: arg, res }) });
+      }
+      return Object.freeze({ name: p.name, prog: toUint32(num(p.number)), version: v.name, vers: toUint32(num(v.number)), procs: Object.freeze(procs) });
     });
   }
 
@@ -235,18 +201,22 @@ export function loadSchema(schema: Schema): LoadedSchema {
       const t = types.get(name);
       if (t) return t;
       const known = [...types.keys()];
-      throw new TypeError(`no type named ${name}${known.length ? ` (known: ${known.join(', ')})` : ' (the specification defines no types)'}`);
+      throw new SchemaError(`no type named ${name}${known.length ? ` (known: ${known.join(', ')})` : ' (the specification defines no types)'}`);
     },
     procedure(prog: number, vers: number, proc: number) {
       for (const program of programs) {
-        if (program.number !== prog) continue;
-        const version = program.version(vers);
-        const procedure = version?.procedure(proc);
-        if (version && procedure) return { program, version, procedure };
+        if (program.prog !== prog || program.vers !== vers) continue;
+        const procedure = findProcedure(program, proc);
+        if (procedure) return { program, procedure };
       }
       return undefined;
     },
   });
+}
+
+/** A run-time codec as a descriptor's [read, write] pair. */
+function codec(t: AnyXdrType): readonly [(r: XdrReader) => unknown, (w: XdrWriter, v: unknown) => void] {
+  return Object.freeze([(r: XdrReader) => t.read(r), (w: XdrWriter, v: unknown) => t.write(w, v)] as const);
 }
 
 function fieldName(d: Declaration): string {

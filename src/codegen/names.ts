@@ -30,21 +30,29 @@ const GLOBALS = [
   'BigInt', 'Boolean', 'Math', 'Exclude', 'Extract', 'Record', 'ReadonlySet', 'Readonly', 'ReadonlyArray', 'globalThis',
   'NaN', 'Infinity', 'Symbol', 'JSON',
 ];
-/** What generated modules import from 'oncrpc'. */
-export const IMPORTS = [
-  'XdrReader', 'XdrWriter', 'XdrError', 'XdrEncodeError', 'XdrDecodeError', 'ErrorCodes', 'Quadruple',
-  'CallContext', 'CallOptions', 'ProgramDescriptor', 'readVoid', 'writeVoid',
+/**
+ * Everything a generated module may import, in import order: the whole surface of `oncrpc/runtime`
+ * (src/runtime.ts). The one list: generate.ts orders and marks imports by it, and a test checks that
+ * src/runtime.ts exports exactly these names. `type: true` names are imported with `import type`.
+ */
+export const RUNTIME_IMPORTS: readonly { readonly name: string; readonly type?: true }[] = [
+  { name: 'ErrorCodes' }, { name: 'XdrDecodeError' }, { name: 'XdrEncodeError' }, { name: 'XdrError' },
+  { name: 'readVoid' }, { name: 'writeVoid' },
+  // Error helpers (src/xdr/value-errors.ts), so every generated module says the same thing.
+  { name: 'atPath' }, { name: 'notInt' }, { name: 'notUint' }, { name: 'notHyper' }, { name: 'notUhyper' },
+  { name: 'notBool' }, { name: 'notNumber' }, { name: 'notEnum' }, { name: 'noArm' }, { name: 'badLength' },
+  { name: 'badEnum' }, { name: 'badBool' },
+  { name: 'CallContext', type: true }, { name: 'CallOptions', type: true }, { name: 'ProgramDescriptor', type: true },
+  { name: 'Quadruple', type: true }, { name: 'XdrReader', type: true }, { name: 'XdrWriter', type: true },
 ];
-/** Error helpers a generated module imports from 'oncrpc' (src/xdr/value-errors.ts). */
-export const HELPERS = [
-  'atPath', 'notInt', 'notUint', 'notHyper', 'notUhyper', 'notBool', 'notNumber', 'notEnum', 'noArm', 'badLength',
-  'badEnum', 'badBool', 'badArm',
-];
+/** The module generated code imports from. */
+export const RUNTIME_MODULE = 'oncrpc/runtime';
+
 /** Short locals generated functions use: module-level values must not be shadowed by them. */
 const LOCALS = ['r', 'w', 'v', 'd', 'p', 'x', 'h', 'b', 'i', 'j', 'k', 'n', 'a', 'o', 'e', 'at', 'start', 'head', 'last', 'next'];
 const NUMBERED_LOCAL = /^(?:[dpniaoxhbjk]|at|start|head|last|next)\d+$/;
 
-const RESERVED = new Set([...RESERVED_WORDS, ...TS_TYPES, ...GLOBALS, ...IMPORTS, ...HELPERS]);
+const RESERVED = new Set([...RESERVED_WORDS, ...TS_TYPES, ...GLOBALS, ...RUNTIME_IMPORTS.map((i) => i.name)]);
 const LOCAL_SET = new Set(LOCALS);
 
 /** True for a name a generated local variable could not take as is. */

@@ -11,7 +11,7 @@ export { Quadruple } from './quadruple.js';
 export { DEFAULT_LIMITS, type DecodeLimits, type ResolvedLimits, resolveLimits } from './limits.js';
 export { decodeText, encodeText } from './text.js';
 export * from './types.js';
-export * from './value-errors.js';
+export { fromJson, toJson, type Json } from './json.js';
 
 /** Encodes `value` as `type` into a new Uint8Array. */
 export function encode<T>(type: XdrType<T>, value: T): Uint8Array {

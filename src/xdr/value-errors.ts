@@ -1,5 +1,5 @@
 // The errors XDR encoders and decoders raise for bad values, built in one place so the writer, the
-// run-time codecs and generated code (which imports these from 'oncrpc') say the same thing.
+// run-time codecs and generated code (which imports these from 'oncrpc/runtime') say the same thing.
 
 import { ErrorCodes, XdrDecodeError, XdrEncodeError, XdrError } from '../errors.js';
 

@@ -5,10 +5,10 @@
 // the path of the bad field. Linked lists (a struct whose last field points to the struct itself) are
 // walked with a loop, so long lists need no stack.
 
-import { XdrEncodeError, XdrError } from '../errors.js';
-import { Quadruple } from '../xdr/quadruple.js';
-import { encodeText } from '../xdr/text.js';
-import * as x from '../xdr/types.js';
+import { SchemaError, XdrEncodeError, XdrError } from '../errors.js';
+import { Quadruple } from './quadruple.js';
+import { encodeText } from './text.js';
+import * as x from './types.js';
 
 /** JSON values. */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -68,7 +68,7 @@ function classify(t: AnyType): Kind {
     case 'tuple':
       return { k: 'tuple', of: (c as x.TupleCodec).parts };
   }
-  throw new TypeError(`no JSON mapping for XDR type ${t.name}`);
+  throw new SchemaError(`no JSON mapping for XDR type ${t.name}`);
 }
 
 /** The struct's link field if it is a linked list (last field: optional-data of the struct itself). */
