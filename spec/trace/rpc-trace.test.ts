@@ -106,3 +106,44 @@ t.test('a capture that starts inside a 140 KB record skips to the next record bo
   const got = messages.filter((m) => m.transport === 'tcp').map(sig);
   t.same(got, after, 'every later record of that connection is found, nothing invented');
 });
+
+const tcpSig = (r: { messages: Array<{ transport: string; message?: { xid: number; mtype: number } | undefined }> }): string[] =>
+  r.messages.filter((m) => m.transport === 'tcp').map(sig);
+
+t.test('a record over maxRecordSize is reported and passed over; the stream goes on after it', async (t) => {
+  // The first record of a connection (multi-fragment, 140 KB): before, the whole direction was dropped silently.
+  const big = new Uint8Array(readFileSync(dir + 'c-bigarg-tcp.pcap'));
+  const full = traceRpc(big);
+  const bigCall = full.messages.find((m) => m.message?.mtype === 0 && m.message.proc === 2)!;
+  const capped = traceRpc(big, { maxRecordSize: 1000 });
+  // The notice is dated by the packet where the record crossed the cap: its first one.
+  const first = [...decodeFlows(big)].flatMap((e) => (e.kind === 'data' && e.conn.id === bigCall.connection && e.dir === 'toServer' ? [e] : []))[0]!;
+  t.same(capped.notices.map((n) => [n.packetIndex, n.code, n.message]), [
+    [first.packetIndex, 'ERR_RECORD_TOO_LARGE', `TCP ${bigCall.src.addr}:${bigCall.src.port} -> ${bigCall.dst.addr}:${bigCall.dst.port}: record of ${bigCall.record.length} bytes in 3 fragments exceeds the maximum of 1000; passed over`],
+  ]);
+  t.same(tcpSig(capped), tcpSig(full).filter((s) => s !== sig(bigCall)), 'every other message is still found');
+
+  // Over the cap in the middle of a chunk that also carries records under it (3 calls in one segment).
+  const frags = new Uint8Array(readFileSync(dir + 'c-frags-tcp.pcap'));
+  const f = traceRpc(frags, { maxRecordSize: 42 });
+  const over = traceRpc(frags).messages.filter((m) => m.transport === 'tcp' && m.record.length > 42);
+  t.ok(over.length >= 3);
+  t.same(f.notices.map((n) => n.message.replace(/^.*: record/, 'record')), over.map((m) => `record of ${m.record.length} bytes${m.fragments!.length > 1 ? ` in ${m.fragments!.length} fragments` : ''} exceeds the maximum of 42; passed over`));
+  t.same(tcpSig(f), tcpSig(traceRpc(frags)).filter((s) => !over.map(sig).includes(s)));
+  t.same(f.messages.filter((m) => !m.message), [], 'nothing reported as malformed');
+
+  // Found while resynchronising (the capture starts at the oversized record).
+  const ctcp = new Uint8Array(readFileSync(dir + 'c-tcp.pcap'));
+  const large = traceRpc(ctcp).messages.find((m) => m.transport === 'tcp' && m.record.length > 1000)!;
+  const cut = filterPcap(ctcp, (i) => i >= large.packetIndex);
+  const r = traceRpc(cut, { maxRecordSize: 1000 });
+  t.match(r.notices, [{ code: 'ERR_RECORD_TOO_LARGE', message: new RegExp(`: record of ${large.record.length} bytes exceeds the maximum of 1000; passed over$`) }]);
+  t.same(tcpSig(r), tcpSig(traceRpc(cut)).filter((s) => s !== sig(large)));
+});
+
+t.test('a record over maxRecordSize cut short by the end of the capture is reported', async (t) => {
+  const big = new Uint8Array(readFileSync(dir + 'c-bigarg-tcp.pcap'));
+  const bigCall = traceRpc(big).messages.find((m) => m.message?.mtype === 0 && m.message.proc === 2)!;
+  const r = traceRpc(filterPcap(big, (i) => i <= bigCall.packetIndex - 1), { maxRecordSize: 1000 });
+  t.match(r.notices.map((n) => n.message).join('\n'), /record of at least \d+ bytes in 2 fragments exceeds the maximum of 1000; its end is not in the capture/);
+});

@@ -35,3 +35,8 @@ export function formatIPv6(bytes: Uint8Array, off = 0): string {
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
 }
+
+/** An address and port as text: `a.b.c.d:port`, or `[v6]:port` for IPv6 (RFC 5952 §6). */
+export function formatEndpoint(e: { readonly addr: string; readonly port: number }): string {
+  return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+}

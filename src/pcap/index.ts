@@ -3,7 +3,7 @@ export { detectFormat, readPackets } from './file.js';
 export type { CaptureFormat, CapturedPacket, CaptureWarning, ReadOptions } from './file.js';
 export { LinkTypes, decodeLinkLayer } from './link.js';
 export type { LinkResult } from './link.js';
-export { formatIPv4, formatIPv6 } from './addr.js';
+export { formatEndpoint, formatIPv4, formatIPv6 } from './addr.js';
 export { parseIp, parseIPv4, parseIPv6, skipIPv6ExtensionHeaders } from './ip.js';
 export type { IpFragment, IpPacket, Ipv6Upper, Parsed } from './ip.js';
 export { IpProtocols, TcpFlags, parseTcp, parseUdp } from './udp-tcp.js';

@@ -1,7 +1,8 @@
 // Finds ONC-RPC messages in captured traffic: TCP streams through record marking, UDP datagrams whole,
 // replies matched to their calls by xid and endpoints. Never throws on bad traffic: it reports it.
 
-import { OncRpcError } from '../errors.js';
+import { ErrorCodes, OncRpcError } from '../errors.js';
+import { formatEndpoint } from '../pcap/addr.js';
 import type { Endpoint, FlowEvent, TcpConnection, TcpDirection } from '../pcap/events.js';
 import { decodeFlows, type FlowOptions } from '../pcap/flows.js';
 import { decodeRpcMessage } from '../rpc/header.js';
@@ -34,14 +35,23 @@ export interface TracedMessage {
   replyN: number | undefined;
 }
 
-/** A problem with the traffic that is not one message: a gap in a TCP stream, a truncated record, a file warning. */
+/**
+ * A problem with the traffic that is not one message: a gap in a TCP stream, a truncated record, a
+ * record over `maxRecordSize` (passed over), bytes skipped to resynchronise, a file warning.
+ */
 export interface TraceNotice {
+  /** The packet it was found in, or -1 for the file as a whole. */
   packetIndex: number;
   message: string;
+  /** When the notice reports an oncrpc error condition: its code (`ERR_RECORD_TOO_LARGE`, `ERR_RECORD_TRUNCATED`, …). */
+  code?: string;
 }
 
 export interface TraceOptions extends FlowOptions {
-  /** Largest record accepted in a TCP stream (default 16 MiB). */
+  /**
+   * Largest record accepted in a TCP stream (default 16 MiB). A larger record is passed over (its bytes
+   * are not kept) and reported as a notice with code ERR_RECORD_TOO_LARGE; the stream goes on after it.
+   */
   maxRecordSize?: number;
   /** Called for each message as soon as it is complete (in capture order). */
   onMessage?: (m: TracedMessage) => void;
@@ -60,11 +70,18 @@ export interface TraceResult {
 
 type DirState = {
   decoder: RecordDecoder;
+  /** Follows the record marks the decoder sees, to find a record over the cap before the decoder does. */
+  marks: MarkWalker;
   /**
    * 'unknown' until the first record shows whether this is RPC; 'sync' while looking for a record
-   * boundary (a capture that starts mid-connection, or after a gap); 'dead' after a FIN.
+   * boundary (a capture that starts mid-connection, or after a gap); 'skip' while passing over a record
+   * larger than the cap; 'dead' after a FIN.
    */
-  kind: 'unknown' | 'rpc' | 'other' | 'dead' | 'sync';
+  kind: 'unknown' | 'rpc' | 'other' | 'dead' | 'sync' | 'skip';
+  /** While skipping: the record being passed over. */
+  skip: Skip | undefined;
+  /** The stream has carried RPC (so giving up on it is worth a notice). */
+  wasRpc: boolean;
   src: Endpoint;
   dst: Endpoint;
   /** While syncing: bytes not yet scanned (from the last candidate position on). */
@@ -76,26 +93,100 @@ type DirState = {
 /** How far to look for a record boundary before deciding a stream is not RPC. */
 const MAX_SYNC_SCAN = 1 << 20;
 
+/** Enough bytes for any RPC header (10 words and two 400-byte auth bodies): where a header is judged. */
+const MAX_HEADER = 1024;
+
+/** A record over the cap being passed over, fragment by fragment, without keeping its bytes. */
+type Skip = {
+  /** Data bytes left in the current fragment. */
+  left: number;
+  /** The current fragment is the record's last. */
+  last: boolean;
+  /** A next fragment's mark, while it arrives split across chunks. */
+  mark: number[];
+  /** Bytes and fragments of the record so far. */
+  size: number;
+  fragments: number;
+  /** The packet where the record crossed the cap. */
+  packetIndex: number;
+  /**
+   * For the first record of a stream not yet known to be RPC: its first bytes, kept until there are
+   * enough to tell (an oversized record of some other protocol is passed over silently).
+   */
+  judge: number[] | undefined;
+};
+
+/**
+ * Follows record marks over a stream as RecordDecoder reads them, keeping no data, so that a record
+ * that would exceed the cap is found with its position in the chunk (the decoder only throws, after
+ * delivering the records before it and dropping the rest of the chunk).
+ */
+class MarkWalker {
+  #mark = 0;
+  #markBytes = 0;
+  #fragLeft = 0;
+  #recordSize = 0;
+  #fragments = 0;
+  /**
+   * Walks `chunk`. Returns where the first mark that takes a record over `max` ends in the chunk
+   * (`dataStart`; the mark may have begun in an earlier chunk), with that fragment's size and flag and
+   * the record's size so far, or null when every record stays within `max`.
+   */
+  scan(chunk: Uint8Array, max: number): { dataStart: number; fragment: number; last: boolean; size: number; fragments: number } | null {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.#fragLeft > 0) {
+        const take = Math.min(this.#fragLeft, chunk.length - i);
+        i += take;
+        this.#fragLeft -= take;
+        continue;
+      }
+      this.#mark = ((this.#mark << 8) | chunk[i++]!) >>> 0;
+      if (++this.#markBytes < 4) continue;
+      const size = this.#mark & 0x7fffffff;
+      const last = this.#mark >= 0x80000000;
+      this.#markBytes = 0;
+      this.#mark = 0;
+      const fragments = ++this.#fragments;
+      const total = this.#recordSize + size;
+      if (total > max) {
+        this.#recordSize = 0;
+        this.#fragments = 0;
+        return { dataStart: i, fragment: size, last, size: total, fragments };
+      }
+      this.#recordSize = last ? 0 : total;
+      if (last) this.#fragments = 0;
+      this.#fragLeft = size;
+    }
+    return null;
+  }
+}
+
 /**
  * Where a whole single-fragment record that decodes as a plausible RPC message starts in `b`, at or
- * after `from`: `{ at }`; `{ wait: at }` when a plausible header at `at` needs more bytes to be checked;
- * or null. Only last-fragment marks are candidates (most records are one fragment).
+ * after `from`: `{ at }`; `{ at, over: size }` for a record larger than `maxRecord` whose header decodes
+ * (it is to be passed over); `{ wait: at }` when a plausible header at `at` needs more bytes to be
+ * checked; or null. Only last-fragment marks are candidates (most records are one fragment).
  */
-function findRecordStart(b: Uint8Array, from: number, maxRecord: number): { at: number } | { wait: number } | null {
+function findRecordStart(b: Uint8Array, from: number, maxRecord: number): { at: number; over?: number } | { wait: number } | null {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   for (let i = from; i + 16 <= b.length; i++) {
     const mark = v.getUint32(i);
     if (mark < 0x80000000) continue;
     const size = mark & 0x7fffffff;
-    if (size < 24 || size > maxRecord) continue;
+    if (size < 24) continue;
     const mtype = v.getUint32(i + 8);
     const third = v.getUint32(i + 12);
     if (!((mtype === 0 && third === 2) || (mtype === 1 && third <= 1))) continue;
-    if (i + 4 + size > b.length) return { wait: i };
+    // Over the cap, only the header can be checked (the record is never held whole).
+    const over = size > maxRecord;
+    const need = over ? Math.min(size, MAX_HEADER) : size;
+    const end = Math.min(i + 4 + size, b.length);
     try {
-      decodeRpcMessage(b.subarray(i + 4, i + 4 + size));
-      return { at: i };
+      decodeRpcMessage(b.subarray(i + 4, end));
+      return over ? { at: i, over: size } : i + 4 + size > b.length ? { wait: i } : { at: i };
     } catch {
+      if (i + 4 + need > b.length) return { wait: i };
       continue;
     }
   }
@@ -112,6 +203,14 @@ function rpcLike(b: Uint8Array): boolean {
   const v = new DataView(b.buffer, b.byteOffset, 12);
   const mtype = v.getUint32(4);
   return mtype === 0 || (mtype === 1 && v.getUint32(8) <= 1);
+}
+
+/** The notice for a record over the cap, once it has been passed over (or the capture ends inside it). */
+function overText(sk: Skip, max: number, complete: boolean): string {
+  const frags = sk.fragments > 1 ? ` in ${sk.fragments} fragments` : '';
+  return complete
+    ? `record of ${sk.size} bytes${frags} exceeds the maximum of ${max}; passed over`
+    : `record of at least ${sk.size} bytes${frags} exceeds the maximum of ${max}; its end is not in the capture`;
 }
 
 function errorInfo(e: unknown): { code: string; message: string } {
@@ -138,8 +237,8 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
   let packets = 0;
   let current = { packetIndex: 0, timestamp: 0 };
 
-  const notice = (packetIndex: number, message: string): void => {
-    const n = { packetIndex, message };
+  const notice = (packetIndex: number, message: string, code?: string): void => {
+    const n: TraceNotice = code === undefined ? { packetIndex, message } : { packetIndex, message, code };
     notices.push(n);
     options.onNotice?.(n);
   };
@@ -191,6 +290,9 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       const dst = dir === 'toServer' ? conn.server : conn.client;
       const state: DirState = {
         kind: conn.handshakeSeen ? 'unknown' : 'sync',
+        marks: new MarkWalker(),
+        skip: undefined,
+        wasRpc: false,
         src,
         dst,
         pending: new Uint8Array(0),
@@ -211,6 +313,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
                 return;
               }
               state.kind = 'rpc';
+              state.wasRpc = true;
             }
             if (state.kind === 'rpc') emit('tcp', src, dst, record, fragments, conn.id, msg, err);
           },
@@ -232,10 +335,15 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
     if (found && 'at' in found) {
       const skipped = s.skipped + found.at;
       s.kind = 'rpc';
+      s.wasRpc = true;
       s.pending = new Uint8Array(0);
       s.skipped = 0;
-      if (skipped > 0) notice(packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: skipped ${skipped} bytes to find a record boundary`);
-      pushRecords(s, all.subarray(found.at), packetIndex);
+      if (skipped > 0) notice(packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: skipped ${skipped} bytes to find a record boundary`);
+      if (found.over === undefined) feedRecords(s, all.subarray(found.at), packetIndex);
+      else {
+        startSkip(s, { left: found.over, last: true, mark: [], size: found.over, fragments: 1, packetIndex, judge: undefined });
+        feedSkip(s, all.subarray(found.at + 4), packetIndex);
+      }
       return;
     }
     // Keep what a later chunk may complete: from a candidate that needs more bytes, or the last 15 bytes.
@@ -243,10 +351,93 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
     s.skipped += keepFrom;
     s.pending = all.slice(keepFrom);
     if (s.skipped + s.pending.length > MAX_SYNC_SCAN + maxRecordSize || (!found && s.skipped > MAX_SYNC_SCAN)) {
+      if (s.wasRpc) notice(packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: no record boundary in ${s.skipped} bytes; the rest of this stream is passed over`);
       s.kind = 'other';
       s.pending = new Uint8Array(0);
       nonRpc++;
     }
+  };
+
+  /**
+   * Feeds a stream's record decoder, but passes over a record that would exceed the cap: the records
+   * before it are decoded, it is skipped without being kept, and decoding resumes after it.
+   */
+  const feedRecords = (s: DirState, bytes: Uint8Array, packetIndex: number): void => {
+    const over = s.marks.scan(bytes, maxRecordSize);
+    if (!over) {
+      pushRecords(s, bytes, packetIndex);
+      return;
+    }
+    const before = over.dataStart - 4;
+    if (before > 0) pushRecords(s, bytes.subarray(0, before), packetIndex);
+    if (s.kind !== 'rpc' && s.kind !== 'unknown') return;
+    const judge = s.kind === 'unknown' ? [] : undefined;
+    startSkip(s, { left: over.fragment, last: over.last, mark: [], size: over.size, fragments: over.fragments, packetIndex, judge });
+    feedSkip(s, bytes.subarray(over.dataStart), packetIndex);
+  };
+
+  /** Starts passing over a record; the decoder's partial record (earlier fragments of it) is dropped. */
+  const startSkip = (s: DirState, sk: Skip): void => {
+    s.kind = 'skip';
+    s.skip = sk;
+    s.decoder = new RecordDecoder(s.decoder.onRecord, { maxRecordSize });
+    s.marks = new MarkWalker();
+  };
+
+  /** Passes over the rest of an oversized record, then goes back to decoding records. */
+  const feedSkip = (s: DirState, bytes: Uint8Array, packetIndex: number): void => {
+    const sk = s.skip!;
+    let i = 0;
+    for (;;) {
+      if (sk.left > 0 && i < bytes.length) {
+        const take = Math.min(sk.left, bytes.length - i);
+        if (sk.judge) for (let k = i; k < i + take && sk.judge.length < 12; k++) sk.judge.push(bytes[k]!);
+        i += take;
+        sk.left -= take;
+      }
+      if (sk.judge && (sk.judge.length >= 12 || sk.left === 0)) {
+        // The stream's first record: RPC-looking is reported, anything else makes it not RPC.
+        if (!rpcLike(Uint8Array.from(sk.judge))) {
+          s.kind = 'other';
+          s.skip = undefined;
+          nonRpc++;
+          return;
+        }
+        sk.judge = undefined;
+        s.wasRpc = true;
+      }
+      if (sk.left > 0) return; // needs the next chunk
+      if (sk.last) {
+        if (!sk.judge) notice(sk.packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: ${overText(sk, maxRecordSize, true)}`, ErrorCodes.ERR_RECORD_TOO_LARGE);
+        s.kind = 'rpc';
+        s.skip = undefined;
+        if (i < bytes.length) feedRecords(s, bytes.subarray(i), packetIndex);
+        return;
+      }
+      if (i >= bytes.length) return;
+      // The next fragment's mark.
+      while (sk.mark.length < 4 && i < bytes.length) sk.mark.push(bytes[i++]!);
+      if (sk.mark.length < 4) return;
+      const mark = ((sk.mark[0]! << 24) | (sk.mark[1]! << 16) | (sk.mark[2]! << 8) | sk.mark[3]!) >>> 0;
+      sk.mark = [];
+      sk.left = mark & 0x7fffffff;
+      sk.last = mark >= 0x80000000;
+      sk.size += sk.left;
+      sk.fragments++;
+    }
+  };
+
+  /** A gap or the end of the stream while passing over a record: say so, if the stream is RPC. */
+  const endSkip = (s: DirState, packetIndex: number): void => {
+    const sk = s.skip;
+    if (!sk) return;
+    s.skip = undefined;
+    if (sk.judge) {
+      s.kind = 'other';
+      nonRpc++;
+      return;
+    }
+    notice(packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: ${overText(sk, maxRecordSize, false)}`, ErrorCodes.ERR_RECORD_TOO_LARGE);
   };
 
   /** Feeds a stream's record decoder; a broken stream is resynchronised rather than abandoned. */
@@ -258,7 +449,8 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
         s.kind = 'other';
         nonRpc++;
       } else {
-        notice(packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: ${errorInfo(e).message}; looking for the next record boundary`);
+        const err = errorInfo(e);
+        notice(packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: ${err.message}; looking for the next record boundary`, err.code);
         resync(s);
       }
     }
@@ -269,7 +461,9 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
     s.kind = 'sync';
     s.pending = new Uint8Array(0);
     s.skipped = 0;
+    s.skip = undefined;
     s.decoder = new RecordDecoder(s.decoder.onRecord, { maxRecordSize });
+    s.marks = new MarkWalker();
   };
 
   const onEvent = (ev: FlowEvent): void => {
@@ -303,14 +497,16 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
         const s = dirFor(ev.conn, ev.dir);
         if (s.kind === 'other' || s.kind === 'dead') return;
         if (s.kind === 'sync') feedSync(s, ev.bytes, ev.packetIndex);
-        else pushRecords(s, ev.bytes, ev.packetIndex);
+        else if (s.kind === 'skip') feedSkip(s, ev.bytes, ev.packetIndex);
+        else feedRecords(s, ev.bytes, ev.packetIndex);
         return;
       }
       case 'gap': {
         const s = dirFor(ev.conn, ev.dir);
+        if (s.kind === 'skip') endSkip(s, ev.packetIndex);
         if (s.kind === 'other' || s.kind === 'dead') return;
-        if (s.kind === 'rpc' || !s.decoder.idle) {
-          notice(ev.packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: ${ev.length} bytes missing from the capture at stream offset ${ev.offset}; looking for the next record boundary`);
+        if (s.kind === 'rpc' || s.kind === 'skip' || !s.decoder.idle) {
+          notice(ev.packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: ${ev.length} bytes missing from the capture at stream offset ${ev.offset}; looking for the next record boundary`);
         }
         resync(s);
         return;
@@ -320,11 +516,17 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
         const dirsToCheck: TcpDirection[] = ev.kind === 'end' ? [ev.dir] : ['toServer', 'toClient'];
         for (const d of dirsToCheck) {
           const s = dirs.get(`${ev.conn.id}|${d}`);
+          if (s?.kind === 'skip') {
+            endSkip(s, ev.packetIndex);
+            if (s.kind === 'skip') s.kind = 'dead';
+            continue;
+          }
           if (!s || s.kind !== 'rpc') continue;
           try {
             s.decoder.end();
           } catch (e) {
-            notice(ev.packetIndex, `TCP ${key(s.src)} -> ${key(s.dst)}: ${errorInfo(e).message}`);
+            const err = errorInfo(e);
+            notice(ev.packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: ${err.message}`, err.code);
           }
           s.kind = 'dead';
         }
