@@ -37,6 +37,8 @@ export const ErrorCodes = {
   ERR_XDR_COMPILE: 'ERR_XDR_COMPILE',
   /** A loaded .x has no type, program, version or procedure of that name or number, or a type has no JSON mapping. */
   ERR_SCHEMA: 'ERR_SCHEMA',
+  /** A line the oncrpc command reads is not in the form it expects (not JSON, not hex). */
+  ERR_CLI_INPUT: 'ERR_CLI_INPUT',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -152,5 +154,12 @@ export class CompileError extends OncRpcError {
 export class SchemaError extends OncRpcError {
   constructor(message: string) {
     super(ErrorCodes.ERR_SCHEMA, message);
+  }
+}
+
+/** The oncrpc command was given input it cannot read (a line that is not JSON, not hex). */
+export class CliInputError extends OncRpcError {
+  constructor(message: string) {
+    super(ErrorCodes.ERR_CLI_INPUT, message);
   }
 }

@@ -55,8 +55,8 @@ t.test('bad files: clear message, exit 1, other files still decoded', async (t) 
   writeFileSync(join(dir, 'cut.pcap'), good.subarray(0, good.length - 30));
   const r = run(join(dir, 'junk.pcap'), join(dir, 'missing.pcap'), join(dir, 'cut.pcap'));
   t.equal(r.status, 1);
-  t.match(r.stderr, /junk\.pcap: not a pcap or pcapng file/);
-  t.match(r.stderr, /missing\.pcap: ENOENT/);
+  t.match(r.stderr, /^oncrpc decode: \S*junk\.pcap: ERR_PCAP_FORMAT: not a pcap or pcapng file/m);
+  t.match(r.stderr, new RegExp(`^oncrpc decode: ${join(dir, 'missing.pcap')}: no such file or directory$`, 'm'), 'the errno text, the path once');
   t.match(r.stdout, /cut\.pcap:\n.*CALL portmapper/, 'the truncated capture is still decoded');
   t.match(r.stderr, /note: .*truncated|note: .*cut|note: .*ended/i, 'the truncation is reported');
 });
@@ -67,3 +67,4 @@ t.test('a reader that goes away (| head) ends the command quietly', async (t) =>
   t.equal(r.stderr, '', 'no EPIPE trace');
   t.equal(r.stdout.split('\n').filter(Boolean).length, 1);
 });
+

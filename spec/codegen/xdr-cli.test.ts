@@ -40,14 +40,14 @@ t.test('bad lines: error with the line number on stderr, the others converted, e
   t.equal(e.status, 1);
   t.equal(e.stdout, '0000000100000002\n0000000300000004\n');
   t.match(e.stderr, /^oncrpc xdr encode: line 2: ERR_XDR_VALUE: missing field "y" \(struct point\)$/m);
-  t.match(e.stderr, /^oncrpc xdr encode: line 3: not JSON: /m);
+  t.match(e.stderr, /^oncrpc xdr encode: line 3: ERR_CLI_INPUT: not JSON: /m);
   t.match(e.stderr, /^oncrpc xdr encode: line 4: ERR_XDR_VALUE: y: "2" is not an int/m);
   const d = run(['decode', '--x', ALLTYPES, '--type', 'point'], '0000000100000002\n0000\n000000010000000200\nxyz\n0000000300000004\n');
   t.equal(d.status, 1);
   t.equal(d.stdout, '{"x":1,"y":2}\n{"x":3,"y":4}\n');
   t.match(d.stderr, /line 2: ERR_XDR_SHORT: x: need 4 bytes, 2 left \(at byte 0\)/);
   t.match(d.stderr, /line 3: ERR_XDR_TRAILING/);
-  t.match(d.stderr, /line 4: not hex/);
+  t.match(d.stderr, /line 4: ERR_CLI_INPUT: not hex/);
 });
 
 t.test('bad .x, unknown type: clear message, exit 1', async (t) => {

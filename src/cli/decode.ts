@@ -4,17 +4,15 @@
 
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { loadX, type LoadedSchema } from '../codegen/interpret.js';
+import type { LoadedSchema } from '../codegen/interpret.js';
 import type { ProcedureDescriptor } from '../rpc/program.js';
 import { toJson, type Json } from '../xdr/json.js';
 import { OncRpcError } from '../errors.js';
-import { decodeAuthSys } from '../rpc/auth-sys.js';
-import { accept_stat, auth_flavor, auth_stat, nameOf, reject_stat } from '../rpc/constants.js';
-import type { OpaqueAuth, RpcMessage } from '../rpc/messages.js';
+import { accept_stat, auth_stat, nameOf, reject_stat } from '../rpc/constants.js';
 import { procedureName, programName } from '../rpc/names.js';
 import { traceRpc, type TraceNotice, type TracedMessage } from '../trace/rpc-trace.js';
 import { decode } from '../xdr/index.js';
-import { errorText } from './xdr.js';
+import { authJson, authText, cliError, endpointText as ep, fail, hex32, loadXFile, progLabel, replyStatus } from './format.js';
 
 /** What `--x` found for one message: the procedure (named by the .x) and its decoded body. */
 export interface BodyInfo {
@@ -84,17 +82,15 @@ export function decodeCommand(): Command {
       const xFiles = (opts.x ?? []).filter((f) => f.endsWith('.x'));
       const files = [...(opts.x ?? []).filter((f) => !f.endsWith('.x')), ...args];
       if (files.length === 0) {
-        process.stderr.write('oncrpc decode: no capture files given\n');
-        process.exitCode = 1;
+        fail('decode', 'no capture files given');
         return;
       }
       const schemas: LoadedSchema[] = [];
       for (const f of xFiles) {
         try {
-          schemas.push(await loadX(f));
+          schemas.push(await loadXFile(f));
         } catch (e) {
-          process.stderr.write(`oncrpc decode: ${f}: ${errorText(e)}\n`);
-          process.exitCode = 1;
+          cliError('decode', e, f);
           return;
         }
       }
@@ -103,7 +99,7 @@ export function decodeCommand(): Command {
         try {
           bytes = await readFile(file);
         } catch (e) {
-          process.stderr.write(`oncrpc decode: ${file}: ${(e as Error).message}\n`);
+          cliError('decode', e, file);
           failed = true;
           continue;
         }
@@ -135,56 +131,12 @@ export function decodeCommand(): Command {
             },
           });
         } catch (e) {
-          const msg = e instanceof OncRpcError ? e.message : String(e);
-          process.stderr.write(`oncrpc decode: ${file}: ${msg}\n`);
+          cliError('decode', e, file);
           failed = true;
         }
       }
       if (failed) process.exitCode = 1;
     });
-}
-
-const ep = (e: { addr: string; port: number }): string => (e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
-const hex32 = (n: number): string => '0x' + n.toString(16).padStart(8, '0');
-
-function progLabel(prog: number, vers: number, proc: number): string {
-  const pn = programName(prog);
-  const pr = procedureName(prog, vers, proc);
-  return `${pn ? `${pn}(${prog})` : prog} v${vers} ${pr ? `${pr}(${proc})` : `proc ${proc}`}`;
-}
-
-function authText(a: OpaqueAuth): string {
-  const name = nameOf(auth_flavor, a.flavor);
-  if (a.flavor === auth_flavor.AUTH_SYS) {
-    try {
-      const p = decodeAuthSys(a.body);
-      return `AUTH_SYS(stamp=${hex32(p.stamp)} machine=${JSON.stringify(p.machinename)} uid=${p.uid} gid=${p.gid} gids=[${p.gids.join(',')}])`;
-    } catch (e) {
-      return `AUTH_SYS(malformed: ${(e as Error).message})`;
-    }
-  }
-  return a.body.length ? `${name}(${a.body.length} bytes)` : name;
-}
-
-function authJson(a: OpaqueAuth): Record<string, unknown> {
-  const o: Record<string, unknown> = { flavor: nameOf(auth_flavor, a.flavor), flavorNumber: a.flavor, length: a.body.length };
-  if (a.flavor === auth_flavor.AUTH_SYS) {
-    try {
-      Object.assign(o, decodeAuthSys(a.body));
-    } catch (e) {
-      o.error = (e as Error).message;
-    }
-  } else if (a.body.length) o.body = Buffer.from(a.body).toString('hex');
-  return o;
-}
-
-function replyStatus(m: RpcMessage & { mtype: 1 }): string {
-  if (m.stat === 0) {
-    const s = nameOf(accept_stat, m.acceptStat);
-    return m.acceptStat === accept_stat.PROG_MISMATCH ? `${s}(low=${m.low} high=${m.high})` : s;
-  }
-  if (m.rejectStat === reject_stat.RPC_MISMATCH) return `MSG_DENIED RPC_MISMATCH(low=${m.low} high=${m.high})`;
-  return `MSG_DENIED AUTH_ERROR(${nameOf(auth_stat, m.authStat)})`;
 }
 
 /** One line of text for a message, with time relative to the first message. */

@@ -1,10 +1,11 @@
 // `oncrpc gen FILE.x… [-o DIR]`: rpcgen for TypeScript — one `<name>.gen.ts` module per .x file.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { formatDiagnostic } from '../codegen/ast.js';
 import { checkFile } from '../codegen/compile.js';
 import { generateTypeScript, outputPath } from '../codegen/generate.js';
+import { cliError } from './format.js';
 
 export function genCommand(): Command {
   return new Command('gen')
@@ -14,6 +15,15 @@ export function genCommand(): Command {
     .action(async (files: string[], opts: { outDir?: string }) => {
       let failed = false;
       for (const file of files) {
+        // A file that cannot be read is a command error (`oncrpc gen: FILE: no such file or directory`),
+        // not a diagnostic at line 1 that repeats the path; unreadable #includes stay diagnostics.
+        try {
+          await readFile(file);
+        } catch (e) {
+          cliError('gen', e, file);
+          failed = true;
+          continue;
+        }
         const { schema, diagnostics } = checkFile(file);
         // Every diagnostic, as rpcgen and compilers print them; warnings do not stop generation.
         for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
@@ -27,7 +37,7 @@ export function genCommand(): Command {
           if (opts.outDir) await mkdir(opts.outDir, { recursive: true });
           await writeFile(out, text);
         } catch (e) {
-          process.stderr.write(`oncrpc gen: ${file}: ${(e as Error).message}\n`);
+          cliError('gen', e, e instanceof Error && (e as NodeJS.ErrnoException).path === out ? out : file);
           failed = true;
           continue;
         }

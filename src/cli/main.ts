@@ -1,7 +1,9 @@
-// The `oncrpc` command line: one root command, one module per subcommand.
+// The `oncrpc` command line: one root command, one module per subcommand. What they print in common
+// (labels, errors) is in format.ts.
 
 import { Command } from 'commander';
 import { decodeCommand } from './decode.js';
+import { applyCliConventions, cliError, commandName, exitStatusOf } from './format.js';
 import { genCommand } from './gen.js';
 import { xdrCommand } from './xdr.js';
 
@@ -14,12 +16,23 @@ export async function main(argv: string[]): Promise<void> {
   });
   const program = new Command('oncrpc')
     .description('ONC-RPC (Sun RPC) tools: decode captures, and more to come (rpcbind, info, call, gen)')
-    .version(await version(), '-V, --version')
-    .showHelpAfterError();
+    .version(await version(), '-V, --version');
   program.addCommand(decodeCommand());
   program.addCommand(genCommand());
   program.addCommand(xdrCommand());
-  await program.parseAsync(argv);
+  // After every subcommand is added: commander's own errors read `oncrpc <cmd>: …` too.
+  applyCliConventions(program);
+  let running = program;
+  program.hook('preAction', (_root, action) => {
+    running = action;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const status = exitStatusOf(e);
+    if (status !== undefined) process.exitCode = status; // commander printed the message (or the help)
+    else cliError(commandName(running), e);
+  }
 }
 
 async function version(): Promise<string> {

@@ -5,33 +5,25 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Command } from 'commander';
-import { CompileError, OncRpcError } from '../errors.js';
-import { loadX, type AnyXdrType, type LoadedSchema } from '../codegen/interpret.js';
+import { CliInputError, SchemaError } from '../errors.js';
+import type { AnyXdrType, LoadedSchema } from '../codegen/interpret.js';
 import { fromJson, toJson } from '../xdr/json.js';
 import { decode, encode } from '../xdr/index.js';
+import { cliError, errorText, loadXFile } from './format.js';
 
 interface XdrOptions {
   x: string[];
   type: string;
 }
 
-/** Loads the .x files and finds the named type (the last file that defines it wins). */
-export async function loadType(files: readonly string[], name: string): Promise<AnyXdrType> {
-  const loaded: LoadedSchema[] = [];
-  for (const f of files) loaded.push(await loadX(f));
+/** Finds the named type in loaded .x files (the last file that defines it wins). @throws SchemaError (ERR_SCHEMA) naming the known types. */
+export function findType(loaded: readonly LoadedSchema[], files: readonly string[], name: string): AnyXdrType {
   for (let i = loaded.length - 1; i >= 0; i--) {
     const t = loaded[i]!.types.get(name);
     if (t) return t;
   }
   const known = loaded.flatMap((l) => [...l.types.keys()]);
-  throw new Error(`no type named ${name} in ${files.join(', ')}${known.length ? ` (known: ${known.join(', ')})` : ''}`);
-}
-
-/** How a failed .x load or a bad line is shown. */
-export function errorText(e: unknown): string {
-  if (e instanceof CompileError) return e.message;
-  if (e instanceof OncRpcError) return `${e.code}: ${e.message}`;
-  return e instanceof Error ? e.message : String(e);
+  throw new SchemaError(`no type named ${name} in ${files.join(', ')}${known.length ? ` (known: ${known.join(', ')})` : ''}`);
 }
 
 const HEX_LINE = /^(?:0x)?((?:[0-9a-fA-F]{2}|\s)*)$/;
@@ -65,7 +57,7 @@ export function encodeLine(type: AnyXdrType, line: string): string {
   try {
     json = JSON.parse(line);
   } catch (e) {
-    throw new Error(`not JSON: ${(e as Error).message}`);
+    throw new CliInputError(`not JSON: ${(e as Error).message}`);
   }
   const bytes = encode(type, fromJson(type, json));
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
@@ -74,7 +66,7 @@ export function encodeLine(type: AnyXdrType, line: string): string {
 export function decodeLine(type: AnyXdrType, line: string): string {
   const m = HEX_LINE.exec(line.trim());
   const digits = m ? m[1]!.replace(/\s+/g, '') : '';
-  if (!m || digits.length % 2) throw new Error('not hex: expected pairs of hex digits (spaces allowed, optional 0x)');
+  if (!m || digits.length % 2) throw new CliInputError('not hex: expected pairs of hex digits (spaces allowed, optional 0x)');
   const bytes = new Uint8Array(Buffer.from(digits, 'hex'));
   return JSON.stringify(toJson(type, decode(type, bytes)));
 }
@@ -89,12 +81,20 @@ function sub(name: 'encode' | 'decode'): Command {
     .requiredOption('--x <files...>', '.x files that define the type')
     .requiredOption('--type <name>', 'the type (typedef, struct, union or enum name)')
     .action(async (opts: XdrOptions) => {
+      const loaded: LoadedSchema[] = [];
+      for (const f of opts.x) {
+        try {
+          loaded.push(await loadXFile(f));
+        } catch (e) {
+          cliError(`xdr ${name}`, e, f);
+          return;
+        }
+      }
       let type: AnyXdrType;
       try {
-        type = await loadType(opts.x, opts.type);
+        type = findType(loaded, opts.x, opts.type);
       } catch (e) {
-        process.stderr.write(`oncrpc xdr ${name}: ${errorText(e)}\n`);
-        process.exitCode = 1;
+        cliError(`xdr ${name}`, e);
         return;
       }
       const failed = await convertLines(process.stdin, process.stdout, process.stderr, name, (line) => (name === 'encode' ? encodeLine(type, line) : decodeLine(type, line)));
