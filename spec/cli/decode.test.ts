@@ -68,3 +68,25 @@ t.test('a reader that goes away (| head) ends the command quietly', async (t) =>
   t.equal(r.stdout.split('\n').filter(Boolean).length, 1);
 });
 
+t.test('--max-record: a record over it is a notice (text and --json), the rest still decoded', async (t) => {
+  const file = join(fixtures, 'c-bigarg-tcp.pcap');
+  const all = run(file).stdout.trimEnd().split('\n');
+  const r = run('--max-record', '1000', file);
+  t.equal(r.status, 0);
+  t.match(r.stderr, /^note: frame \d+: TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+: record of 140084 bytes in 3 fragments exceeds the maximum of 1000; passed over$/m);
+  const lines = r.stdout.trimEnd().split('\n');
+  t.equal(lines.length, all.length - 1, 'only the big call is missing');
+  t.match(r.stdout, /CALL 541089920 v1 proc 0 /, 'the call after it on the same connection is decoded');
+  const j = run('--json', '--max-record', '1000', file);
+  const notices = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)).filter((o) => o.type === 'notice');
+  t.match(notices, [{ type: 'notice', code: 'ERR_RECORD_TOO_LARGE', frame: Number, message: /record of 140084 bytes in 3 fragments exceeds the maximum of 1000/ }]);
+});
+
+t.test('--max-record: anything but a positive whole number is refused', async (t) => {
+  for (const bad of ['abc', '1e3', '-5', '0', '12k']) {
+    const r = run('--max-record', bad, join(fixtures, 'rpcinfo-p.pcap'));
+    t.equal(r.status, 1, `${bad}: exit 1`);
+    t.equal(r.stdout, '', `${bad}: nothing decoded`);
+    t.match(r.stderr, new RegExp(`^oncrpc decode: option '--max-record <bytes>' argument '${bad}' is invalid\\. It must be a whole number of bytes, 1 or more\\.\\n$`));
+  }
+});

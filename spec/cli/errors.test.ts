@@ -39,6 +39,7 @@ t.test("commander's errors carry the oncrpc <cmd>: prefix, for every subcommand"
   oneLine(t, ['gen'], "oncrpc gen: missing required argument 'files'");
   oneLine(t, ['xdr', 'encode', '--type', 'point'], "oncrpc xdr encode: required option '--x <files...>' not specified");
   oneLine(t, ['xdr', 'decode', '--x'], "oncrpc xdr decode: option '--x <files...>' argument missing");
+  oneLine(t, ['decode', '--max-record', 'abc', 'f.pcap'], /^oncrpc decode: option '--max-record <bytes>' argument 'abc' is invalid\. /);
 });
 
 t.test('file errors: the errno text, the path once', async (t) => {

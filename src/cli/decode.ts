@@ -10,9 +10,10 @@ import { toJson, type Json } from '../xdr/json.js';
 import { OncRpcError } from '../errors.js';
 import { accept_stat, auth_stat, nameOf, reject_stat } from '../rpc/constants.js';
 import { procedureName, programName } from '../rpc/names.js';
+import { DEFAULT_MAX_RECORD_SIZE } from '../rpc/record-marking.js';
 import { traceRpc, type TraceNotice, type TracedMessage } from '../trace/rpc-trace.js';
 import { decode } from '../xdr/index.js';
-import { authJson, authText, cliError, endpointText as ep, fail, hex32, loadXFile, progLabel, replyStatus } from './format.js';
+import { authJson, authText, cliError, endpointText as ep, fail, hex32, loadXFile, parseByteCount, progLabel, replyStatus } from './format.js';
 
 /** What `--x` found for one message: the procedure (named by the .x) and its decoded body. */
 export interface BodyInfo {
@@ -76,7 +77,7 @@ export function decodeCommand(): Command {
     .argument('[files...]', 'capture files (pcap or pcapng, as tcpdump, tshark or dumpcap write them)')
     .option('--json', 'one JSON object per message (and per notice)')
     .option('--x <files...>', 'decode arguments and results of the programs these .x files define (names after --x not ending in .x are captures)')
-    .option('--max-record <bytes>', 'largest TCP record accepted', (v) => parseInt(v, 10), 16 * 1024 * 1024)
+    .option('--max-record <bytes>', 'largest TCP record decoded; a larger one is reported (a notice) and passed over', parseByteCount, DEFAULT_MAX_RECORD_SIZE)
     .action(async (args: string[], opts: { json?: boolean; maxRecord: number; x?: string[] }) => {
       let failed = false;
       const xFiles = (opts.x ?? []).filter((f) => f.endsWith('.x'));
@@ -206,5 +207,5 @@ export function messageJson(t: TracedMessage, file?: string): Record<string, unk
 }
 
 function noticeJson(n: TraceNotice, file: string): Record<string, unknown> {
-  return { file, type: 'notice', frame: n.packetIndex >= 0 ? n.packetIndex + 1 : null, message: n.message };
+  return { file, type: 'notice', frame: n.packetIndex >= 0 ? n.packetIndex + 1 : null, ...(n.code !== undefined ? { code: n.code } : {}), message: n.message };
 }
