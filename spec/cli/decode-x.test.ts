@@ -38,7 +38,7 @@ t.test('--json: every call of the C client shows args and result as values.json 
 t.test('text: an indented line with the decoded body', async (t) => {
   const r = run('--x', ALLTYPES, pcap('c-udp.pcap'));
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /CALL 541089920 v1 proc 3 .*\n {7}args AT_GETCHOICE: 4\n.*REPLY .*\n {7}result AT_GETCHOICE: \{"kind":4,"where":\{"x":4,"y":-4\}\}\n/);
+  t.match(r.stdout, /CALL ALLTYPES_PROG\(541089920\) v1 AT_GETCHOICE\(3\) .*\n {7}args AT_GETCHOICE: 4\n.*REPLY .*\n {7}result AT_GETCHOICE: \{"kind":4,"where":\{"x":4,"y":-4\}\}\n/);
   t.match(r.stdout, / {7}result AT_GETCOLOR: \{"c":"BLACK"\}/);
   t.match(r.stdout, / {7}result AT_SUM: "2147483648"/);
 });
@@ -63,4 +63,17 @@ t.test('--x files and captures in any order; a bad .x is an error', async (t) =>
   const bad = run('--x', join(root, 'fixtures/x/missing.x'), pcap('c-udp.pcap'));
   t.equal(bad.status, 1);
   t.match(bad.stderr, /missing\.x/);
+});
+
+t.test('the call line names program and procedure as the .x does; --json adds versionName', async (t) => {
+  const text = run('--x', ALLTYPES, pcap('c-errors-tcp.pcap')).stdout;
+  t.match(text, / CALL ALLTYPES_PROG\(541089920\) v1 AT_ECHO\(1\) /);
+  t.match(text, / CALL ALLTYPES_PROG\(541089920\) v1 proc 99 /, 'a procedure the .x lacks: the program still named');
+  t.match(text, / CALL 541089920 v2 proc 0 /, 'a version the .x lacks: numbers only');
+  t.match(run('--x', ALLTYPES, pcap('c-udp.pcap')).stdout, / CALL portmapper\(100000\) v4 GETADDR\(3\) /, 'well-known names unchanged');
+  const objs = run('--json', '--x', ALLTYPES, pcap('c-errors-tcp.pcap')).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  t.match(objs.find((o) => o.procedureName === 'AT_ECHO'), { programName: 'ALLTYPES_PROG', versionName: 'ALLTYPES_VERS', prog: 541089920, vers: 1, proc: 1 });
+  t.match(objs.find((o) => o.type === 'call' && o.proc === 99), { programName: 'ALLTYPES_PROG', versionName: 'ALLTYPES_VERS', procedureName: null });
+  const udp = run('--json', '--x', ALLTYPES, pcap('c-udp.pcap')).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  t.notOk('versionName' in udp.find((o) => o.prog === 100000), 'no versionName without a .x naming it');
 });

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { LoadedSchema } from '../codegen/interpret.js';
-import type { ProcedureDescriptor } from '../rpc/program.js';
+import { findProcedure, type ProcedureDescriptor } from '../rpc/program.js';
 import { toJson, type Json } from '../xdr/json.js';
 import { OncRpcError } from '../errors.js';
 import { accept_stat, auth_stat, nameOf, reject_stat } from '../rpc/constants.js';
@@ -14,6 +14,31 @@ import { DEFAULT_MAX_RECORD_SIZE } from '../rpc/record-marking.js';
 import { traceRpc, type TraceNotice, type TracedMessage } from '../trace/rpc-trace.js';
 import { decode } from '../xdr/index.js';
 import { authJson, authText, cliError, endpointText as ep, fail, hex32, loadXFile, parseByteCount, progLabel, replyStatus } from './format.js';
+
+/** What the loaded .x files know about a call's program number, version and procedure number. */
+export interface XKnown {
+  program: string;
+  version: string;
+  /** Undefined when the .x defines the program version but not this procedure. */
+  procedure: ProcedureDescriptor | undefined;
+}
+
+/**
+ * The one place `decode` reads the loaded programs' descriptors: the first .x (in command-line order)
+ * that defines program `prog` version `vers`, with procedure `proc` if it has it.
+ */
+export function lookupX(schemas: readonly LoadedSchema[], prog: number, vers: number, proc: number): XKnown | undefined {
+  let found: XKnown | undefined;
+  for (const s of schemas) {
+    for (const p of s.programs) {
+      if (p.prog !== prog || p.vers !== vers) continue;
+      const procedure = findProcedure(p, proc);
+      if (procedure) return { program: p.name, version: p.version, procedure };
+      found ??= { program: p.name, version: p.version, procedure: undefined };
+    }
+  }
+  return found;
+}
 
 /** What `--x` found for one message: the procedure (named by the .x) and its decoded body. */
 export interface BodyInfo {
@@ -33,16 +58,19 @@ export class BodyDecoder {
   constructor(schemas: readonly LoadedSchema[]) {
     this.#schemas = schemas;
   }
+  /** What the .x files know about a call (its names), or undefined. */
+  known(t: TracedMessage): XKnown | undefined {
+    const m = t.message;
+    if (!m || m.mtype !== 0 || m.rpcvers !== 2) return undefined;
+    return lookupX(this.#schemas, m.prog, m.vers, m.proc);
+  }
   /** The decoded body of `t`, or undefined when no .x defines its procedure (or it carries no body). */
-  decode(t: TracedMessage): BodyInfo | undefined {
+  decode(t: TracedMessage, known = this.known(t)): BodyInfo | undefined {
     const m = t.message;
     if (!m) return undefined;
     if (m.mtype === 0) {
-      if (m.rpcvers !== 2) return undefined;
-      let hit;
-      for (const s of this.#schemas) if ((hit = s.procedure(m.prog, m.vers, m.proc))) break;
-      if (!hit) return undefined;
-      const c = { program: hit.program.name, version: hit.program.version, procedure: hit.procedure };
+      if (!known?.procedure) return undefined;
+      const c = { program: known.program, version: known.version, procedure: known.procedure };
       this.#calls.set(t.n, c);
       return body(c.program, c.version, c.procedure, 'args', m.body);
     }
@@ -112,18 +140,17 @@ export function decodeCommand(): Command {
             maxRecordSize: opts.maxRecord,
             onMessage: (m) => {
               first ??= m.timestamp;
-              const b = bodies?.decode(m);
+              const known = bodies?.known(m);
+              const b = bodies?.decode(m, known);
               let line: string;
               if (opts.json) {
-                const o = messageJson(m, file);
+                const o = messageJson(m, file, known);
                 if (b) {
-                  if (o.programName === null) o.programName = b.program;
-                  if (o.procedureName === null) o.procedureName = b.procedure;
                   if (b.error) o[b.which === 'args' ? 'argsError' : 'resultError'] = b.error;
                   else o[b.which] = b.value ?? null;
                 }
                 line = JSON.stringify(o);
-              } else line = formatMessage(m, first) + (b ? '\n' + formatBody(b) : '');
+              } else line = formatMessage(m, first, known) + (b ? '\n' + formatBody(b) : '');
               process.stdout.write(line + '\n');
             },
             onNotice: (n) => {
@@ -140,8 +167,11 @@ export function decodeCommand(): Command {
     });
 }
 
-/** One line of text for a message, with time relative to the first message. */
-export function formatMessage(t: TracedMessage, t0: number): string {
+/**
+ * One line of text for a message, with time relative to the first message; `known`: the names a loaded
+ * .x gives its program and procedure.
+ */
+export function formatMessage(t: TracedMessage, t0: number, known?: XKnown): string {
   const head = `${String(t.n).padStart(4)} ${(t.timestamp - t0).toFixed(6)} ${ep(t.src)} -> ${ep(t.dst)} ${t.transport.toUpperCase()}`;
   const frags = t.fragments && t.fragments.length > 1 ? ` fragments=${t.fragments.length}[${t.fragments.join(',')}]` : '';
   const m = t.message;
@@ -151,14 +181,17 @@ export function formatMessage(t: TracedMessage, t0: number): string {
   }
   if (m.mtype === 0) {
     const vers = m.rpcvers === 2 ? '' : ` rpcvers=${m.rpcvers}`;
-    return `${head} xid=${hex32(m.xid)} CALL ${progLabel(m.prog, m.vers, m.proc)}${vers} cred=${authText(m.cred)}${m.verf.flavor || m.verf.body.length ? ` verf=${authText(m.verf)}` : ''} args=${m.body.length}B${frags}`;
+    return `${head} xid=${hex32(m.xid)} CALL ${progLabel(m.prog, m.vers, m.proc, { program: known?.program, procedure: known?.procedure?.name })}${vers} cred=${authText(m.cred)}${m.verf.flavor || m.verf.body.length ? ` verf=${authText(m.verf)}` : ''} args=${m.body.length}B${frags}`;
   }
   const call = t.callN !== undefined ? ` (reply to #${t.callN})` : '';
   return `${head} xid=${hex32(m.xid)} REPLY${call} ${replyStatus(m)}${m.stat === 0 && m.acceptStat === 0 ? ` results=${m.body.length}B` : ''}${frags}`;
 }
 
-/** The JSON object printed by `--json` for a message. */
-export function messageJson(t: TracedMessage, file?: string): Record<string, unknown> {
+/**
+ * The JSON object printed by `--json` for a message. For a call, `programName`/`procedureName` are the
+ * well-known names, else those of a loaded .x (`known`), else null; `versionName` is added when a .x names the version.
+ */
+export function messageJson(t: TracedMessage, file?: string, known?: XKnown): Record<string, unknown> {
   const o: Record<string, unknown> = {
     ...(file !== undefined ? { file } : {}),
     n: t.n,
@@ -183,10 +216,11 @@ export function messageJson(t: TracedMessage, file?: string): Record<string, unk
       type: 'call',
       rpcvers: m.rpcvers,
       prog: m.prog,
-      programName: programName(m.prog) ?? null,
+      programName: programName(m.prog) ?? known?.program ?? null,
       vers: m.vers,
+      ...(known ? { versionName: known.version } : {}),
       proc: m.proc,
-      procedureName: procedureName(m.prog, m.vers, m.proc) ?? null,
+      procedureName: procedureName(m.prog, m.vers, m.proc) ?? known?.procedure?.name ?? null,
       cred: authJson(m.cred),
       verf: authJson(m.verf),
       bodyLength: m.body.length,
