@@ -3,7 +3,7 @@
 // path once), and the subcommands' own. The help texts describe what exists.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -69,3 +69,13 @@ t.test('subcommand errors: the same line; a .x with errors adds its diagnostics 
   t.match(bad.stderr, /^oncrpc xdr encode: line 2: ERR_CLI_INPUT: not JSON: /);
 });
 
+t.test('--help describes the subcommands that exist; each has a section in the manual', async (t) => {
+  const r = oncrpc(['--help']);
+  t.equal(r.status, 0);
+  t.notMatch(r.stdout, /to come/i);
+  const manual = readFileSync(join(root, 'docs/oncrpc.1.md'), 'utf8');
+  for (const path of commands()) t.match(manual, new RegExp(`^## oncrpc ${path.join(' ')}\\b`, 'm'), `docs/oncrpc.1.md: oncrpc ${path.join(' ')}`);
+  const v = oncrpc(['--version']);
+  t.equal(v.status, 0);
+  t.match(v.stdout, /^\d+\.\d+\.\d+/);
+});

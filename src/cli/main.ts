@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   });
   const program = new Command('oncrpc')
-    .description('ONC-RPC (Sun RPC) tools: decode captures, and more to come (rpcbind, info, call, gen)')
+    .description('ONC-RPC (Sun RPC) tools: decode RPC traffic in captures, compile .x files to TypeScript, encode and decode XDR values')
     .version(await version(), '-V, --version');
   program.addCommand(decodeCommand());
   program.addCommand(genCommand());
