@@ -3,6 +3,7 @@
 // client binds typed methods to it, the server dispatches calls through it). Plain data: numbers and
 // the codecs of each procedure's arguments and result.
 
+import type { AuthSysParms } from './auth-sys.js';
 import type { OpaqueAuth } from './messages.js';
 import type { XdrReader } from '../xdr/reader.js';
 import type { XdrType } from '../xdr/types.js';
@@ -76,6 +77,8 @@ export interface CallContext {
   /** The caller's credential and verifier as received (AUTH_SYS bodies decode with decodeAuthSys). */
   readonly cred: OpaqueAuth;
   readonly verf: OpaqueAuth;
+  /** The decoded AUTH_SYS credential, when the call carries one. */
+  readonly authSys?: AuthSysParms;
   /**
    * Aborted when the call becomes an orphan: the caller's connection closed, the server's deadline for
    * calls passed, or the server was destroyed. The handler's answer is then not sent.

@@ -1,0 +1,581 @@
+// RpcServer: serves program versions (generated modules or .x loaded at run time) over TCP, UDP and
+// unix sockets, answering bad calls byte for byte as a libtirpc server does.
+//
+// Dispatch follows libtirpc's svc_getreq_common: a message that is not a valid RPC v2 call (bad header,
+// credential over 400 bytes, rpcvers ≠ 2, a REPLY) gets no answer, and on a stream the connection is
+// closed; then the credential is checked (AUTH_NONE and AUTH_SYS accepted; AUTH_SHORT and unknown
+// flavors → AUTH_REJECTEDCRED, malformed AUTH_SYS and RPCSEC_GSS → AUTH_BADCRED, AUTH_DH → AUTH_FAILED),
+// then the program (PROG_UNAVAIL), the version (PROG_MISMATCH with the lowest and highest version
+// served), the procedure (PROC_UNAVAIL; procedure 0 is answered with void when the .x does not declare
+// it, as rpcgen's dispatch does), and last the arguments (GARBAGE_ARGS). A handler that throws gets
+// SYSTEM_ERR, unless it throws RpcReject with a status of its choice.
+//
+// Every limit is an option with a documented default (ServerOptions). Calls on a connection are
+// orphaned (their signal aborts, their answer is dropped) when the connection closes, when the
+// server's call deadline passes, or on destroy(). The library never logs: it publishes on
+// diagnostics_channel (`oncrpc:server:*`) and counts in `stats`.
+
+import { channel } from 'node:diagnostics_channel';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { lstatSync, unlinkSync } from 'node:fs';
+import { createServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { ErrorCodes, RpcReject } from '../errors.js';
+import { readAuthSys, type AuthSysParms } from '../rpc/auth-sys.js';
+import { accept_stat, auth_flavor, auth_stat, reject_stat, RPC_VERSION } from '../rpc/constants.js';
+import { readRpcMessage, writeReplyHeader, type ReplyHeader } from '../rpc/header.js';
+import { AUTH_NONE, type RpcCall } from '../rpc/messages.js';
+import { findProcedure, readVoid, writeVoid, type CallContext, type CallPeer, type HandlersOf, type ProcedureDescriptor, type ProgramDescriptor } from '../rpc/program.js';
+import { RecordStream, type StreamOptions } from '../transport/stream.js';
+import { socketPath, type Endpoint } from '../transport/uaddr.js';
+import { XdrReader } from '../xdr/reader.js';
+import { XdrWriter } from '../xdr/writer.js';
+import { ReplyCache, type ReplyCacheOptions } from './reply-cache.js';
+
+/** Default most simultaneous stream connections. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Default most calls running at once on one connection (then the server stops reading it). */
+export const DEFAULT_MAX_CALLS_PER_CONNECTION = 64;
+/** Default most calls running at once in the whole server. */
+export const DEFAULT_MAX_CALLS = 4096;
+/** Default largest record accepted on a stream: 1 MiB of arguments and then some. */
+export const DEFAULT_SERVER_MAX_RECORD = 4 * 1024 * 1024;
+/** Default largest UDP reply: libtirpc's UDPMSGSIZE (a larger one gets SYSTEM_ERR, as from a C server). */
+export const DEFAULT_SERVER_MAX_DATAGRAM = 8800;
+
+export interface ServerOptions extends StreamOptions {
+  /** Most simultaneous stream connections; more are closed at once. Default 1024. */
+  maxConnections?: number;
+  /** Most calls in progress per connection; at the cap the server stops reading it. Default 64. */
+  maxCallsPerConnection?: number;
+  /** Most calls in progress in total; at the cap connections stop being read and datagrams are dropped. Default 4096. */
+  maxCalls?: number;
+  /** Close a connection idle (no call in progress, nothing received) this long, ms. 0 (default) never, as libtirpc. */
+  idleTimeoutMs?: number;
+  /** Orphan a call still running after this long, ms (its signal aborts, no reply). 0 (default): no deadline. */
+  callTimeoutMs?: number;
+  /** Largest UDP reply, bytes. Default 8800. */
+  maxDatagramSize?: number;
+  /** Enables the duplicate-request cache (at-most-once): `true` for the defaults, or its bounds. */
+  replyCache?: boolean | ReplyCacheOptions;
+  /**
+   * Sees every call whose credential passed the flavor checks, before dispatch; returns an auth_stat to
+   * refuse it (MSG_DENIED AUTH_ERROR), or 0/undefined to let it through.
+   */
+  authenticate?: (ctx: CallContext) => number | undefined | void | Promise<number | undefined | void>;
+}
+
+/** Where to listen. Host defaults to `::` (IPv4 and IPv6), port to 0 (an ephemeral port). */
+export type ListenOptions = { transport: 'tcp' | 'udp'; host?: string; port?: number } | { transport: 'unix'; path: string };
+
+/** Counters of one server. */
+export interface ServerStats {
+  calls: number;
+  replies: number;
+  /** Messages that were not valid calls (no reply sent). */
+  garbage: number;
+  /** Handlers that threw something other than RpcReject (SYSTEM_ERR sent). */
+  handlerErrors: number;
+  /** Calls whose answer was dropped because they were orphaned. */
+  orphans: number;
+  /** Connections refused by maxConnections. */
+  refusedConnections: number;
+  /** Datagrams dropped at the maxCalls cap. */
+  droppedDatagrams: number;
+}
+
+const diag = {
+  garbage: channel('oncrpc:server:garbage'),
+  handlerError: channel('oncrpc:server:handler-error'),
+  connection: channel('oncrpc:server:connection'),
+};
+
+interface Version {
+  program: ProgramDescriptor;
+  handlers: Record<string, ((args: unknown, ctx: CallContext) => unknown) | undefined>;
+}
+
+/** One stream connection's state. */
+interface Conn {
+  stream: RecordStream;
+  peer: CallPeer;
+  /** Address of the caller for the reply cache (no port: a retransmission may come on a new connection). */
+  caller: string;
+  running: Set<AbortController>;
+  backlog: Uint8Array[];
+  paused: boolean;
+  idle: NodeJS.Timeout | undefined;
+}
+
+/** A reply to send: where and how. */
+interface Sink {
+  send(build: (w: XdrWriter) => void): void;
+  sendBytes(bytes: Uint8Array): void;
+  /** Still able to deliver (the connection is open). */
+  readonly live: boolean;
+  /** Largest reply the transport carries (datagrams). */
+  readonly maxReply?: number;
+}
+
+export class RpcServer {
+  readonly stats: ServerStats = { calls: 0, replies: 0, garbage: 0, handlerErrors: 0, orphans: 0, refusedConnections: 0, droppedDatagrams: 0 };
+  readonly cache: ReplyCache | null;
+  readonly #opts: ServerOptions & { maxConnections: number; maxCallsPerConnection: number; maxCalls: number; maxDatagramSize: number };
+  /** prog → vers → version. */
+  readonly #programs = new Map<number, Map<number, Version>>();
+  readonly #netServers: NetServer[] = [];
+  readonly #udpSockets: UdpSocket[] = [];
+  readonly #conns = new Set<Conn>();
+  readonly #endpoints: Endpoint[] = [];
+  readonly #closeHooks: (() => Promise<void> | void)[] = [];
+  readonly #allRunning = new Set<AbortController>();
+  readonly #reader = new XdrReader();
+  readonly #scratch = new XdrWriter({ initialSize: 1024 });
+  #closing: Promise<void> | null = null;
+  #destroyed = false;
+
+  constructor(options: ServerOptions = {}) {
+    this.#opts = {
+      ...options,
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxCallsPerConnection: options.maxCallsPerConnection ?? DEFAULT_MAX_CALLS_PER_CONNECTION,
+      maxCalls: options.maxCalls ?? DEFAULT_MAX_CALLS,
+      maxDatagramSize: options.maxDatagramSize ?? DEFAULT_SERVER_MAX_DATAGRAM,
+      maxRecordSize: options.maxRecordSize ?? DEFAULT_SERVER_MAX_RECORD,
+    };
+    const rc = options.replyCache;
+    this.cache = rc ? new ReplyCache(rc === true ? {} : rc) : null;
+  }
+
+  /** Serves one program version with these handlers (a procedure without a handler answers PROC_UNAVAIL). */
+  addProgram<D extends ProgramDescriptor>(program: D, handlers: Partial<HandlersOf<D>>): this {
+    let versions = this.#programs.get(program.prog);
+    if (!versions) this.#programs.set(program.prog, (versions = new Map()));
+    versions.set(program.vers, { program, handlers: handlers as Version['handlers'] });
+    return this;
+  }
+
+  /** The program versions served, as (prog, vers) pairs. */
+  get programs(): { prog: number; vers: number; name: string; version: string }[] {
+    const out = [];
+    for (const versions of this.#programs.values()) for (const v of versions.values()) out.push({ prog: v.program.prog, vers: v.program.vers, name: v.program.name, version: v.program.version });
+    return out;
+  }
+
+  /** Where the server listens (ports resolved). */
+  get endpoints(): readonly Endpoint[] {
+    return this.#endpoints;
+  }
+
+  /** Runs `hook` at the start of close() (e.g. unregistering from rpcbind), before connections close. */
+  onClose(hook: () => Promise<void> | void): void {
+    this.#closeHooks.push(hook);
+  }
+
+  /** Starts listening; resolves with the endpoint (port 0 → the chosen port). */
+  async listen(where: ListenOptions): Promise<Endpoint> {
+    if (this.#closing || this.#destroyed) throw new Error('the server is closed');
+    let endpoint: Endpoint;
+    if (where.transport === 'udp') endpoint = await this.#listenUdp(where.host ?? '::', where.port ?? 0);
+    else endpoint = await this.#listenStream(where);
+    this.#endpoints.push(endpoint);
+    return endpoint;
+  }
+
+  /** Stops accepting, runs the close hooks, lets calls in progress finish and answer, then closes. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const hook of this.#closeHooks) {
+        try {
+          await hook();
+        } catch {
+          // a failing hook (rpcbind gone) must not keep the server open
+        }
+      }
+      // Stop accepting (net.Server.close's callback waits for every connection: not awaited here).
+      const stopped = Promise.all(this.#netServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      while (this.#allRunning.size > 0 && !this.#destroyed) await new Promise((r) => setTimeout(r, 5));
+      for (const u of this.#udpSockets) u.close();
+      for (const c of this.#conns) c.stream.socket.end();
+      await Promise.all([...this.#conns].map((c) => new Promise<void>((r) => (c.stream.socket.destroyed ? r() : c.stream.socket.once('close', () => r())))));
+      await stopped;
+    })();
+    return this.#closing;
+  }
+
+  /** Orphans every call in progress and closes every socket now. */
+  destroy(err?: Error): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const c of this.#allRunning) c.abort(err ?? new Error('server destroyed'));
+    for (const s of this.#netServers) s.close();
+    for (const u of this.#udpSockets) {
+      try {
+        u.close();
+      } catch {
+        // already closed
+      }
+    }
+    for (const c of this.#conns) c.stream.socket.destroy();
+  }
+
+  // ---- listening ----------------------------------------------------------------------------------
+
+  #listenStream(where: ListenOptions): Promise<Endpoint> {
+    const server = createServer({ noDelay: true }, (socket) => this.#accept(socket, where));
+    this.#netServers.push(server);
+    return new Promise<Endpoint>((resolve, reject) => {
+      server.once('error', reject);
+      const done = (): void => {
+        server.off('error', reject);
+        server.on('error', () => {}); // accept errors (EMFILE…) must not crash the process
+        if (where.transport === 'unix') return resolve({ transport: 'unix', path: where.path });
+        const a = server.address() as AddressInfo;
+        resolve({ transport: 'tcp', host: a.address, port: a.port });
+      };
+      if (where.transport === 'unix') {
+        if (!where.path.startsWith('@')) removeStaleSocket(where.path);
+        server.listen(socketPath(where.path), done);
+      } else server.listen({ host: where.host ?? '::', port: where.port ?? 0, ipv6Only: false }, done);
+    });
+  }
+
+  #accept(socket: Socket, where: ListenOptions): void {
+    if (this.#closing || this.#destroyed || this.#conns.size >= this.#opts.maxConnections) {
+      this.stats.refusedConnections++;
+      socket.destroy();
+      return;
+    }
+    const peer: CallPeer =
+      where.transport === 'unix'
+        ? { netid: 'local', address: where.path, port: 0 }
+        : { netid: isIP(plainAddress(socket.localAddress ?? '')) === 6 ? 'tcp6' : 'tcp', address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    const conn: Conn = {
+      stream: undefined as unknown as RecordStream,
+      peer,
+      caller: `${peer.netid}:${peer.address}`,
+      running: new Set(),
+      backlog: [],
+      paused: false,
+      idle: undefined,
+    };
+    conn.stream = new RecordStream(socket, (rec) => this.#onRecord(conn, rec), this.#opts);
+    this.#conns.add(conn);
+    socket.on('error', () => {}); // 'close' follows; errors are the peer's business
+    socket.on('close', () => {
+      this.#conns.delete(conn);
+      clearTimeout(conn.idle);
+      // Orphans by extermination: the caller is gone, so is any use for the answers.
+      for (const c of conn.running) c.abort(new Error('the connection closed'));
+      diag.connection.publish({ event: 'close', peer });
+    });
+    this.#armIdle(conn);
+    diag.connection.publish({ event: 'open', peer });
+  }
+
+  #armIdle(conn: Conn): void {
+    const ms = this.#opts.idleTimeoutMs ?? 0;
+    if (!(ms > 0)) return;
+    clearTimeout(conn.idle);
+    conn.idle = setTimeout(() => {
+      if (conn.running.size === 0) conn.stream.socket.destroy();
+    }, ms);
+    conn.idle.unref();
+  }
+
+  #onRecord(conn: Conn, record: Uint8Array): void {
+    this.#armIdle(conn);
+    if (conn.running.size >= this.#opts.maxCallsPerConnection || this.#allRunning.size >= this.#opts.maxCalls || conn.backlog.length > 0) {
+      // At a cap: hold the record and stop reading until calls finish (backpressure on the caller).
+      conn.backlog.push(record);
+      if (!conn.paused) {
+        conn.paused = true;
+        conn.stream.socket.pause();
+      }
+      return;
+    }
+    this.#handleStream(conn, record);
+  }
+
+  #handleStream(conn: Conn, record: Uint8Array): void {
+    const socket = conn.stream.socket;
+    const sink: Sink = {
+      get live() {
+        return !socket.destroyed;
+      },
+      send: (build) => {
+        if (socket.destroyed) return;
+        build(conn.stream.begin());
+        conn.stream.send();
+      },
+      sendBytes: (bytes) => {
+        if (socket.destroyed) return;
+        conn.stream.begin().writeRaw(bytes);
+        conn.stream.send();
+      },
+    };
+    const ok = this.#handle(record, conn.peer, conn.caller, sink, conn.running, () => this.#drainBacklog(conn));
+    if (!ok) socket.destroy(); // not an RPC v2 call: libtirpc closes the connection
+  }
+
+  #drainBacklog(conn: Conn): void {
+    while (conn.backlog.length > 0 && conn.running.size < this.#opts.maxCallsPerConnection && this.#allRunning.size < this.#opts.maxCalls) {
+      if (conn.stream.socket.destroyed) return;
+      this.#handleStream(conn, conn.backlog.shift()!);
+    }
+    if (conn.backlog.length === 0 && conn.paused && !conn.stream.socket.destroyed) {
+      conn.paused = false;
+      conn.stream.socket.resume();
+    }
+    // Other connections may be waiting on the server-wide cap.
+    if (this.#allRunning.size < this.#opts.maxCalls) {
+      for (const other of this.#conns) if (other !== conn && other.paused && other.running.size < this.#opts.maxCallsPerConnection) this.#drainBacklog(other);
+    }
+  }
+
+  #listenUdp(host: string, port: number): Promise<Endpoint> {
+    const family = isIP(host) === 4 ? 'udp4' : 'udp6';
+    const udp = createSocket({ type: family, ipv6Only: false });
+    this.#udpSockets.push(udp);
+    const writer = new XdrWriter({ initialSize: 1024 });
+    udp.on('message', (msg, rinfo) => this.#onDatagram(udp, writer, msg, rinfo));
+    udp.on('error', () => {}); // ICMP errors etc. concern one peer only
+    return new Promise<Endpoint>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind({ address: host, port }, () => {
+        udp.off('error', reject);
+        const a = udp.address();
+        resolve({ transport: 'udp', host: a.address, port: a.port });
+      });
+    });
+  }
+
+  #onDatagram(udp: UdpSocket, writer: XdrWriter, msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.#closing || this.#destroyed) return;
+    if (this.#allRunning.size >= this.#opts.maxCalls) {
+      this.stats.droppedDatagrams++; // the client retransmits
+      return;
+    }
+    const address = plainAddress(rinfo.address);
+    const peer: CallPeer = { netid: isIP(address) === 6 ? 'udp6' : 'udp', address, port: rinfo.port };
+    const max = this.#opts.maxDatagramSize;
+    const sink: Sink = {
+      live: true,
+      maxReply: max,
+      send: (build) => {
+        writer.reset();
+        build(writer);
+        // dgram keeps a reference to what it sends until it is sent: a copy, the writer is reused.
+        udp.send(writer.toBytes(), rinfo.port, rinfo.address, () => {});
+      },
+      sendBytes: (bytes) => udp.send(bytes, rinfo.port, rinfo.address, () => {}),
+    };
+    this.#handle(msg, peer, `${peer.netid}:${address}:${rinfo.port}`, sink, null, () => {});
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------------------
+
+  /**
+   * Handles one message. Returns false when it is not an RPC v2 call (the caller closes a stream);
+   * `running` is the connection's set of calls in progress, `done` runs when a call finishes.
+   */
+  #handle(bytes: Uint8Array, peer: CallPeer, caller: string, sink: Sink, running: Set<AbortController> | null, done: () => void): boolean {
+    let call: RpcCall;
+    try {
+      const m = readRpcMessage(this.#reader.reset(bytes));
+      if (m.mtype !== 0 || m.rpcvers !== RPC_VERSION) throw new Error(m.mtype !== 0 ? 'a reply sent to a server' : `rpcvers ${m.rpcvers}`);
+      call = m;
+    } catch (e) {
+      this.stats.garbage++;
+      diag.garbage.publish({ peer, error: e });
+      return false;
+    }
+    this.stats.calls++;
+    const xid = call.xid;
+    const accepted = (acceptStat: 0 | 1 | 3 | 4 | 5): ReplyHeader => ({ xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat });
+    const denied = (authStat: number): ReplyHeader => ({ xid, mtype: 1, stat: 1, rejectStat: reject_stat.AUTH_ERROR, authStat });
+    const replyHeader = (h: ReplyHeader): void => {
+      this.stats.replies++;
+      sink.send((w) => writeReplyHeader(w, h));
+    };
+
+    // Credential flavors, as libtirpc's _authenticate.
+    let authSys: AuthSysParms | undefined;
+    switch (call.cred.flavor) {
+      case auth_flavor.AUTH_NONE:
+        break;
+      case auth_flavor.AUTH_SYS:
+        try {
+          authSys = readAuthSys(new XdrReader(call.cred.body));
+        } catch {
+          replyHeader(denied(auth_stat.AUTH_BADCRED));
+          return true;
+        }
+        break;
+      case auth_flavor.AUTH_DH:
+        replyHeader(denied(auth_stat.AUTH_FAILED));
+        return true;
+      case auth_flavor.RPCSEC_GSS:
+        replyHeader(denied(auth_stat.AUTH_BADCRED));
+        return true;
+      default: // AUTH_SHORT (we never hand one out) and unknown flavors
+        replyHeader(denied(auth_stat.AUTH_REJECTEDCRED));
+        return true;
+    }
+
+    // Program, version, procedure.
+    const versions = this.#programs.get(call.prog);
+    if (!versions) {
+      replyHeader(accepted(accept_stat.PROG_UNAVAIL));
+      return true;
+    }
+    const version = versions.get(call.vers);
+    if (!version) {
+      let low = 0xffffffff;
+      let high = 0;
+      for (const v of versions.keys()) {
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+      replyHeader({ xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat: accept_stat.PROG_MISMATCH, low, high });
+      return true;
+    }
+    let proc: ProcedureDescriptor | undefined = findProcedure(version.program, call.proc);
+    let handler = proc ? version.handlers[proc.name] : undefined;
+    if (!proc && call.proc === 0) {
+      proc = NULL_PROC;
+      handler = () => undefined;
+    }
+    if (!proc || !handler) {
+      replyHeader(accepted(accept_stat.PROC_UNAVAIL));
+      return true;
+    }
+
+    // At-most-once: a retransmission of a finished call gets its reply again; of a running one, nothing.
+    const cache = this.cache;
+    const key = cache ? ReplyCache.key(caller, xid, call.prog, call.vers, call.proc, call.body) : '';
+    if (cache) {
+      const hit = cache.begin(key);
+      if (hit.state === 'running') return true;
+      if (hit.state === 'done') {
+        this.stats.replies++;
+        sink.sendBytes(hit.reply);
+        return true;
+      }
+    }
+
+    let args: unknown;
+    try {
+      args = proc.args[0](new XdrReader(call.body));
+    } catch {
+      this.#answer(sink, key, xid, (w) => writeReplyHeader(w, accepted(accept_stat.GARBAGE_ARGS)));
+      return true;
+    }
+
+    const controller = new AbortController();
+    const ctx: CallContext = { xid, prog: call.prog, vers: call.vers, proc: call.proc, cred: call.cred, verf: call.verf, signal: controller.signal, peer, ...(authSys ? { authSys } : {}) };
+    running?.add(controller);
+    this.#allRunning.add(controller);
+    const deadline = this.#opts.callTimeoutMs;
+    const timer = deadline && deadline > 0 ? setTimeout(() => controller.abort(new Error(`the call ran over ${deadline} ms`)), deadline) : undefined;
+    const finish = (build: ((w: XdrWriter) => void) | null): void => {
+      clearTimeout(timer);
+      running?.delete(controller);
+      this.#allRunning.delete(controller);
+      if (controller.signal.aborted || !sink.live) {
+        this.stats.orphans++;
+        if (cache) cache.abandon(key);
+      } else if (build) this.#answer(sink, key, xid, build);
+      else if (cache) cache.abandon(key);
+      done();
+    };
+    const res = proc.res[1];
+    const succeed = (result: unknown): void =>
+      finish((w) => {
+        writeReplyHeader(w, accepted(accept_stat.SUCCESS));
+        res(w, result);
+      });
+    const refuse = (e: unknown): void => {
+      if (e instanceof RpcReject || (e as { code?: string })?.code === ErrorCodes.ERR_RPC_REJECT) {
+        const r = e as RpcReject;
+        finish((w) => writeReplyHeader(w, r.authStat !== undefined ? denied(r.authStat) : accepted(r.acceptStat as 1 | 3 | 4 | 5)));
+        return;
+      }
+      this.stats.handlerErrors++;
+      diag.handlerError.publish({ peer, prog: call.prog, vers: call.vers, proc: call.proc, error: e });
+      finish((w) => writeReplyHeader(w, accepted(accept_stat.SYSTEM_ERR)));
+    };
+    const run = (): void => {
+      let out: unknown;
+      try {
+        out = handler!(args, ctx);
+      } catch (e) {
+        return refuse(e);
+      }
+      if (out instanceof Promise || (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function')) (out as Promise<unknown>).then(succeed, refuse);
+      else succeed(out);
+    };
+    const auth = this.#opts.authenticate;
+    if (!auth) {
+      run();
+      return true;
+    }
+    Promise.resolve()
+      .then(() => auth(ctx))
+      .then((stat) => (stat ? finish((w) => writeReplyHeader(w, denied(stat))) : run()), refuse);
+    return true;
+  }
+
+  /** Sends a reply built by `build`, caching its bytes when the reply cache is on. Encoding errors → SYSTEM_ERR. */
+  #answer(sink: Sink, key: string, xid: number, build: (w: XdrWriter) => void): void {
+    if (!key && sink.maxReply === undefined) {
+      // Streams without the cache: encode straight into the connection's writer, one write, no copy.
+      try {
+        sink.send(build);
+      } catch (e) {
+        this.stats.handlerErrors++;
+        diag.handlerError.publish({ xid, error: e });
+        sink.send((w) => writeReplyHeader(w, { xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat: accept_stat.SYSTEM_ERR }));
+      }
+      this.stats.replies++;
+      return;
+    }
+    const w = this.#scratch;
+    w.reset();
+    let bytes: Uint8Array;
+    try {
+      build(w);
+      bytes = w.finish();
+      const maxReply = sink.maxReply;
+      if (maxReply !== undefined && bytes.length > maxReply) throw new Error(`reply of ${bytes.length} bytes exceeds the datagram limit of ${maxReply}`);
+    } catch (e) {
+      // The result does not fit its type (the handler's bug) or the datagram: SYSTEM_ERR, as libtirpc
+      // answers when svc_sendreply fails (after a truncated reply on TCP; we send only the SYSTEM_ERR).
+      this.stats.handlerErrors++;
+      diag.handlerError.publish({ xid, error: e });
+      w.reset();
+      writeReplyHeader(w, { xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat: accept_stat.SYSTEM_ERR });
+      bytes = w.finish();
+    }
+    const copy = bytes.slice();
+    if (this.cache && key) this.cache.finish(key, copy);
+    this.stats.replies++;
+    sink.sendBytes(copy);
+  }
+}
+
+const NULL_PROC: ProcedureDescriptor = Object.freeze({ name: 'NULL', proc: 0, args: [readVoid, writeVoid], res: [readVoid, writeVoid] } as const);
+
+/** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) → `127.0.0.1`. */
+function plainAddress(a: string): string {
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+/** A unix socket file left by a previous run would make listen() fail with EADDRINUSE. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // absent: nothing to remove
+  }
+}
+
