@@ -19,7 +19,7 @@ const AT = schema.programs[0]!;
 const dir = mkdtempSync(join(tmpdir(), 'oncrpc-loop-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-async function withServer(t: Tap.Test, opts: ConstructorParameters<typeof RpcServer>[0] = {}) {
+async function withServer(t: { teardown(f: () => void): void }, opts: ConstructorParameters<typeof RpcServer>[0] = {}) {
   const server = new RpcServer(opts).addProgram(AT, handlers as never);
   t.teardown(() => server.destroy());
   return server;
@@ -144,7 +144,7 @@ t.test('timeouts, AbortSignal, connection lost, reconnect, connect refused', asy
   const server = new RpcServer().addProgram(AT, {
     AT_NULL: () => undefined,
     AT_ECHONAME: (s: string) => new Promise((r) => gate.push(() => r(s))),
-    AT_NEGATE: (b: boolean, ctx: { signal: AbortSignal }) =>
+    AT_NEGATE: (_b: boolean, ctx: { signal: AbortSignal }) =>
       new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
   } as never);
   t.teardown(() => server.destroy());
