@@ -12,7 +12,8 @@ export function genCommand(): Command {
     .description('generate TypeScript types, codecs and program descriptors from .x files (like rpcgen)')
     .argument('<files...>', '.x files (RFC 4506 / RFC 5531 language, rpcgen extensions)')
     .option('-o, --out-dir <dir>', 'write <name>.gen.ts here (default: next to each .x file)')
-    .action(async (files: string[], opts: { outDir?: string }) => {
+    .option('--runtime <module>', "the module generated code imports its runtime from (default 'oncrpc/runtime')")
+    .action(async (files: string[], opts: { outDir?: string; runtime?: string }) => {
       let failed = false;
       for (const file of files) {
         // A file that cannot be read is a command error (`oncrpc gen: FILE: no such file or directory`),
@@ -33,7 +34,7 @@ export function genCommand(): Command {
         }
         const out = outputPath(file, opts.outDir);
         try {
-          const text = generateTypeScript(schema, { source: file });
+          const text = generateTypeScript(schema, { source: file, ...(opts.runtime ? { runtimeModule: opts.runtime } : {}) });
           if (opts.outDir) await mkdir(opts.outDir, { recursive: true });
           await writeFile(out, text);
         } catch (e) {

@@ -2,9 +2,11 @@
 // (labels, errors) is in format.ts.
 
 import { Command } from 'commander';
+import { callCommand } from './call.js';
 import { decodeCommand } from './decode.js';
 import { applyCliConventions, cliError, commandName, exitStatusOf } from './format.js';
 import { genCommand } from './gen.js';
+import { serveCommand } from './serve.js';
 import { xdrCommand } from './xdr.js';
 
 /** Runs the CLI with `argv` (as in process.argv). Sets process.exitCode; never calls process.exit on success. */
@@ -20,6 +22,8 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(decodeCommand());
   program.addCommand(genCommand());
   program.addCommand(xdrCommand());
+  program.addCommand(callCommand());
+  program.addCommand(serveCommand());
   // After every subcommand is added: commander's own errors read `oncrpc <cmd>: …` too.
   applyCliConventions(program);
   let running = program;
