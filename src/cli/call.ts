@@ -12,6 +12,7 @@ import { RpcClient } from '../client/rpc-client.js';
 import { rpcbGetaddr } from '../rpcbind/rpcb-client.js';
 import type { Endpoint } from '../transport/uaddr.js';
 import { fromJson, toJson, type Json } from '../xdr/json.js';
+import { voidType } from '../xdr/types.js';
 import { cliError, fail, loadXFile } from './format.js';
 
 /** Exit statuses of `oncrpc call` (documented in docs/oncrpc.1.md). */
@@ -89,10 +90,19 @@ export function resolveProcedure(schemas: readonly LoadedSchema[], prog: string,
   const versNum = /^\d+$/.test(vers) ? Number(vers) : undefined;
   const program = versions.find((p) => (versNum !== undefined ? p.vers === versNum : p.version === vers));
   if (!program) throw new OncRpcError(ErrorCodes.ERR_SCHEMA, `program ${prog} has no version ${vers} (it has ${versions.map((p) => `${p.version} (${p.vers})`).join(', ')})`);
-  const procedure = findProcedure(program, /^\d+$/.test(proc) ? Number(proc) : proc);
+  // Procedure 0 is every server's NULL (rpcgen's dispatch answers it even when the .x does not declare it).
+  const procedure = findProcedure(program, /^\d+$/.test(proc) ? Number(proc) : proc) ?? (/^0+$/.test(proc) ? NULL_PROC : undefined);
   if (!procedure) throw new OncRpcError(ErrorCodes.ERR_SCHEMA, `${program.name} version ${program.vers} has no procedure ${proc} (it has ${Object.values(program.procs).map((p) => `${p.name} (${p.proc})`).join(', ')})`);
   return { program, procedure };
 }
+
+const NULL_PROC: ProcedureDescriptor = Object.freeze({
+  name: 'NULL',
+  proc: 0,
+  args: [(r) => voidType.read(r), (w, v) => voidType.write(w, v)],
+  res: [(r) => voidType.read(r), (w, v) => voidType.write(w, v)],
+  types: { args: voidType, res: voidType },
+} satisfies ProcedureDescriptor);
 
 interface CallCliOptions {
   tcp?: boolean;
