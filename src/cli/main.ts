@@ -17,7 +17,7 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   });
   const program = new Command('oncrpc')
-    .description('ONC-RPC (Sun RPC) tools: decode RPC traffic in captures, compile .x files to TypeScript, encode and decode XDR values')
+    .description('ONC-RPC (Sun RPC) tools: decode RPC traffic in captures, compile .x files to TypeScript, encode and decode XDR values, call and serve programs described by .x files')
     .version(await version(), '-V, --version');
   program.addCommand(decodeCommand());
   program.addCommand(genCommand());
