@@ -53,7 +53,9 @@ export function randomType(rng: Rng, depth: number): Gen {
     }
     case 14: {
       const el = randomType(rng, depth - 1);
-      return { type: x.optional(el.type), value: (r) => (r.int(2) ? el.value(r) : null) };
+      const type = x.optional(el.type);
+      // An optional of an optional boxes present values: { value } (src/xdr/types.ts Optional).
+      return { type, value: (r) => (r.int(2) ? (type.boxed ? { value: el.value(r) } : el.value(r)) : null) };
     }
     case 15:
     case 16: {

@@ -65,7 +65,13 @@ const KNOWN_LAX = new Set(['ERR_XDR_ENUM', 'ERR_XDR_BOOL', 'ERR_XDR_PADDING']);
 
 const corpusDir = join(root, 'fixtures/x/rpcsvc');
 const corpus = existsSync(corpusDir) ? readdirSync(corpusDir).filter((f) => f.endsWith('.x')).sort() : [];
-const files = [join(root, 'fixtures/x/alltypes.x'), ...corpus.filter((f) => !(f in EXCLUDED)).map((f) => join(corpusDir, f))];
+/**
+ * .x files written for the differential test besides the corpus: golden inputs whose every type rpcgen
+ * compiles (optionals: optional-data of typedef'd arrays, strings, opaques, enums and unions, and optionals
+ * of optionals).
+ */
+const extra = [join(root, 'spec/codegen/golden/optionals/input.x')];
+const files = [join(root, 'fixtures/x/alltypes.x'), ...extra, ...corpus.filter((f) => !(f in EXCLUDED)).map((f) => join(corpusDir, f))];
 
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 

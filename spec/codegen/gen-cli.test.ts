@@ -52,6 +52,25 @@ t.test('errors: every diagnostic, exit 1, other files still generated', async (t
   t.match(r.stdout, /good\.x -> /);
 });
 
+t.test('the reported rpcgen-valid inputs generate (they failed with "unreachable"); a typedef cycle is a diagnostic', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'oncrpc-gen-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'min.x'), 'typedef int e[3];\nstruct S { e *head; };\n');
+  writeFileSync(join(dir, 'nested.x'), 'struct node { int v; node *next; };\ntypedef struct node *nodeptr;\nstruct S { nodeptr *p; };\n');
+  for (const f of ['min.x', 'nested.x']) {
+    const r = run(join(dir, f));
+    t.equal(r.status, 0, `${f}: exit 0`);
+    t.equal(r.stderr, '', `${f}: nothing on stderr`);
+    t.ok(existsSync(join(dir, f.replace('.x', '.gen.ts'))), `${f}: module written`);
+  }
+  t.match(readFileSync(join(dir, 'nested.gen.ts'), 'utf8'), 'p: { value: nodeptr } | null;');
+  writeFileSync(join(dir, 'cycle.x'), 'typedef a *b;\ntypedef b a;\n');
+  const r = run(join(dir, 'cycle.x'));
+  t.equal(r.status, 1);
+  t.match(r.stderr, /cycle\.x:1:12: error: type 'b' refers to itself through typedefs alone \(b -> a -> b\)/);
+  t.notMatch(r.stderr, /unreachable|internal/, 'a diagnostic, not an internal error');
+});
+
 t.test('a missing file is a command error naming it once, exit 1', async (t) => {
   const r = run('/nonexistent/none.x');
   t.equal(r.status, 1);

@@ -1,12 +1,10 @@
 // The .x language as data (RFC 4506 §6, RFC 5531 §12, rpcgen's extensions): what the parser produces
 // and every later stage (resolve, emit, interpret) consumes.
 
-/** A place in a source file, 1-based. `file` is the path as given (or as #include named it). */
-export interface Pos {
-  file: string;
-  line: number;
-  col: number;
-}
+import type { SourcePos } from '../errors.js';
+
+/** A place in a source file, 1-based (src/errors.ts SourcePos, the one position type). */
+export type Pos = SourcePos;
 
 /** A constant: a literal (decimal, hex, octal, negative) or the name of a `const` / enum member. */
 export type Value = { kind: 'literal'; value: bigint; pos: Pos } | { kind: 'name'; name: string; pos: Pos };
@@ -98,17 +96,9 @@ export interface Specification {
   definitions: Definition[];
 }
 
-/** A compiler message. */
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  message: string;
-  pos: Pos;
-}
-
-/** `file:line:col: error: message`, as compilers print them. */
-export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.pos.file}:${d.pos.line}:${d.pos.col}: ${d.severity}: ${d.message}`;
-}
+// The diagnostic type and its formatter live in src/errors.ts (CompileError carries them); re-exported
+// here for the front end and oncrpc/codegen.
+export { formatDiagnostic, type Diagnostic } from '../errors.js';
 
 /** A named type: what `ref` names can point to. */
 export type TypeDefinition = Extract<Definition, { kind: 'typedef' | 'enum' | 'struct' | 'union' }>;

@@ -210,6 +210,12 @@ export class CodecEmitter {
   // ---- whole functions --------------------------------------------------------------------------------
 
   #function(out: Printer, doc: string, head: string, fn: Fn, kind: 'read' | 'write'): void {
+    // A body that reads or writes nothing (a linked-list node whose only field is the link, an `int x[0]`)
+    // leaves a parameter unused: `_r` keeps noUnusedParameters quiet.
+    const body = fn.p.lines.join('\n') + (kind === 'read' && fn.usesView ? '\nr.view' : '');
+    for (const param of ['r', 'w', 'v']) {
+      if (!new RegExp(`\\b${param}\\b`).test(body)) head = head.replace(`(${param}: `, `(_${param}: `).replace(`, ${param}: `, `, _${param}: `);
+    }
     out.line(doc);
     out.block(`${head} {`, () => {
       if (kind === 'read' && fn.usesView) out.line('const d = r.view;');
@@ -500,6 +506,8 @@ export class CodecEmitter {
     groups.forEach((g, gi) => {
       if (g.run) {
         if (g.size === 0) {
+          // Zero-size values (`int x[0]`): their element loops never run, but they name the view.
+          fn.usesView = true;
           for (const it of g.items) exprs.push(this.#readLeaf(fn, it.shape, { base: '0', k: 0 }, [{ s: it.name }], it.local ?? it.name));
           return;
         }
@@ -556,7 +564,8 @@ export class CodecEmitter {
         return `r.readFixedOpaque(${s.size.expr})`;
       case 'optional': {
         const inner = this.#readExpr(fn, s.of);
-        return inner === null ? null : `r.readOptional() ? ${inner} : null`;
+        if (inner === null) return null;
+        return `r.readOptional() ? ${s.boxed ? `{ value: ${inner} }` : inner} : null`;
       }
       case 'void':
         return 'undefined';
@@ -574,7 +583,20 @@ export class CodecEmitter {
       fn.line(`const ${l} = ${expr};`);
       return l;
     }
-    if (s.k !== 'array' && s.k !== 'fixedArray') throw new Error('unreachable');
+    if (s.k === 'optional') {
+      // Optional data of a type read by statements (a typedef'd fixed-size array folded into the shape).
+      const l = fn.fieldLocal(name);
+      fn.line(`let ${l}: ${this.m.tsOfShape(s)} = null;`);
+      fn.p.block('if (r.readOptional()) {', () =>
+        fn.scope(() => {
+          const inner = this.#readInto(fn, s.of, `${name}_value`);
+          fn.line(`${l} = ${s.boxed ? `{ value: ${inner} }` : inner};`);
+        }),
+      );
+      return l;
+    }
+    // #readExpr gives an expression for every other shape.
+    if (s.k !== 'array' && s.k !== 'fixedArray') throw new Error(`internal: no reader for shape ${s.k}`);
     const elemSize = this.m.fixedSize(s.of);
     let n: string;
     if (s.k === 'array') {
@@ -645,7 +667,7 @@ export class CodecEmitter {
         return `${l} as ${s.t.ts}`;
       }
       case 'struct': {
-        if (s.t.def.kind !== 'struct') throw new Error('unreachable');
+        if (s.t.def.kind !== 'struct') throw new Error(`internal: shape 'struct' of ${s.t.def.kind} ${s.t.xName}`);
         const props: string[] = [];
         let o = off;
         for (const f of s.t.def.fields) {
@@ -664,7 +686,7 @@ export class CodecEmitter {
         return l;
       }
       default:
-        throw new Error(`oncrpc gen: ${s.k} is not fixed-size`);
+        throw new Error(`internal: ${s.k} is not fixed-size`); // runs hold only shapes with a fixedSize
     }
   }
 
@@ -741,6 +763,13 @@ export class CodecEmitter {
         fn.line(`const ${o} = ${acc};`);
         fn.line(`if (${o} === null || ${o} === undefined) w.writeOptional(false);`);
         fn.p.block('else {', () => {
+          if (s.boxed) {
+            // An optional of optional-data: present is { value: … } (src/xdr/types.ts Optional).
+            fn.line(`if (typeof ${o} !== 'object' || !('value' in ${o})) throw ${this.#use('notBoxed')}(${o});`);
+            fn.line('w.writeOptional(true);');
+            fn.scope(() => this.#writeStmt(fn, s.of, `${o}.value`, `${name}_value`));
+            return;
+          }
           fn.line('w.writeOptional(true);');
           fn.scope(() => this.#writeStmt(fn, s.of, o, name));
         });
@@ -854,7 +883,7 @@ export class CodecEmitter {
         fn.line(`${d}.setUint32(${at}, b ? 1 : 0);`);
         return;
       case 'struct': {
-        if (s.t.def.kind !== 'struct') throw new Error('unreachable');
+        if (s.t.def.kind !== 'struct') throw new Error(`internal: shape 'struct' of ${s.t.def.kind} ${s.t.xName}`);
         let o = off;
         for (const f of s.t.def.fields) {
           if (f.kind === 'void') continue;
@@ -871,7 +900,7 @@ export class CodecEmitter {
         return;
       }
       default:
-        throw new Error(`oncrpc gen: ${s.k} is not fixed-size`);
+        throw new Error(`internal: ${s.k} is not fixed-size`); // runs hold only shapes with a fixedSize
     }
   }
 

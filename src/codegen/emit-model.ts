@@ -56,7 +56,8 @@ export type Shape =
   | { k: 'fixedOpaque'; size: Bound }
   | { k: 'array'; of: Shape; max: Bound | null; ts: string }
   | { k: 'fixedArray'; of: Shape; size: Bound; ts: string }
-  | { k: 'optional'; of: Shape }
+  /** `boxed`: the element's own values can be null (optional of optional-data), so present is `{ value }`. */
+  | { k: 'optional'; of: Shape; boxed: boolean }
   | { k: 'struct'; t: TypeInfo }
   | { k: 'call'; t: TypeInfo }
   | { k: 'void' };
@@ -102,7 +103,7 @@ export class Model {
   /** The named type a `ref` points to (a typedef of an inline type points to that type). */
   byName(name: string): TypeInfo {
     const t = this.lookup(name);
-    if (!t) throw new Error(`oncrpc gen: unknown type ${name}`);
+    if (!t) throw new Error(`internal: unknown type ${name}`); // resolve reports unknown names
     return t;
   }
 
@@ -130,7 +131,7 @@ export class Model {
   /** The generated type of an inline enum/struct/union specifier. */
   bySpec(spec: TypeSpec): TypeInfo {
     const t = this.#bySpec.get(spec);
-    if (!t) throw new Error(`oncrpc gen: inline ${spec.kind} was not collected`);
+    if (!t) throw new Error(`internal: inline ${spec.kind} was not collected`);
     return t;
   }
 
@@ -287,8 +288,10 @@ export class Model {
         return { k: 'opaque', max: decl.max ? this.bound(decl.max) : null };
       case 'string':
         return { k: 'string', max: decl.max ? this.bound(decl.max) : null };
-      case 'optional':
-        return { k: 'optional', of: this.shapeOfSpec(decl.type, depth) };
+      case 'optional': {
+        const of = this.shapeOfSpec(decl.type, depth);
+        return { k: 'optional', of, boxed: this.nullable(of) };
+      }
       case 'void':
         return { k: 'void' };
     }
@@ -404,11 +407,57 @@ export class Model {
         return 'Uint8Array';
       case 'string':
         return 'string';
-      case 'optional':
-        return `${this.tsOfSpec(decl.type)} | null`;
+      case 'optional': {
+        const ts = this.tsOfSpec(decl.type);
+        return this.nullable(this.shapeOfSpec(decl.type)) ? `{ value: ${ts} } | null` : `${ts} | null`;
+      }
       case 'void':
         return 'void';
     }
+  }
+
+  /** The TS type of a value of shape `s` (for the annotation of a local). */
+  tsOfShape(s: Shape): string {
+    switch (s.k) {
+      case 'int':
+      case 'uint':
+      case 'float':
+      case 'double':
+        return 'number';
+      case 'hyper':
+      case 'uhyper':
+        return 'bigint';
+      case 'bool':
+        return 'boolean';
+      case 'quadruple':
+        return 'Quadruple';
+      case 'string':
+        return 'string';
+      case 'opaque':
+      case 'fixedOpaque':
+        return 'Uint8Array';
+      case 'array':
+      case 'fixedArray':
+        return `${s.ts}[]`;
+      case 'optional':
+        return s.boxed ? `{ value: ${this.tsOfShape(s.of)} } | null` : `${this.tsOfShape(s.of)} | null`;
+      case 'enum':
+      case 'struct':
+      case 'call':
+        return s.t.ts;
+      case 'void':
+        return 'undefined';
+    }
+  }
+
+  /**
+   * Whether a value of shape `s` can be null: it is optional-data, directly or through typedefs. An
+   * optional of such a shape boxes its present values (src/xdr/types.ts Optional).
+   */
+  nullable(s: Shape, depth = 0): boolean {
+    if (s.k === 'optional') return true;
+    if (s.k !== 'call' || s.t.def.kind !== 'typedef' || depth > 64) return false;
+    return this.nullable(s.t.owner.shapeOfDecl(s.t.def.decl), depth + 1);
   }
 
   // ---- recursion --------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ function emitField(m: Model, f: Declaration, out: Printer, vt: (v: Value) => str
 
 /** The discriminant's TS literal for a case value: `1`, `true`, `typeof color.RED`. */
 export function caseLiteral(m: Model, t: TypeInfo, v: Value): { type: string; expr: string; value: bigint } {
-  if (t.def.kind !== 'union') throw new Error('not a union');
+  if (t.def.kind !== 'union') throw new Error(`internal: ${t.xName} is not a union`);
   const d = t.def.body.discriminant;
   const n = m.value(v);
   if (d.kind === 'plain') {

@@ -3,8 +3,9 @@
 // argument/result codecs. The bytes are those of rpcgen's C routines (RFC 4506 encoding; rpcgen adds
 // nothing of its own on the wire).
 //
-// Recursive types: a reference to a struct or union that is still being built becomes a `lazy` codec,
-// so cycles are broken only at struct/union names. References to typedefs are expanded in place; that
+// Recursive types: a reference to a struct or union (or `typedef struct { … } t`) that is still being
+// built becomes a `lazy` codec, so cycles are broken only at struct/union names (the front end rejects a
+// cycle through typedefs alone). References to typedefs are expanded in place; that
 // keeps `struct x { …; x_ptr next; }` with `typedef x *x_ptr` a tail self-reference, which StructType
 // reads and writes with a loop (linked lists of any length, no stack growth).
 
@@ -61,8 +62,11 @@ export function loadSchema(schema: Schema): LoadedSchema {
     if (done) return done;
     const def = schema.lookup(name);
     if (!def) throw new SchemaError(`unknown type ${name}`);
-    if (def.kind === 'typedef') {
-      // Expanded at each use while a cycle is being built: cycles always pass through a struct or union.
+    // `typedef struct { … } t;` defines a struct like `struct t { … };` (and may refer to itself).
+    const inline = def.kind === 'typedef' && def.decl.kind === 'plain' && (def.decl.type.kind === 'struct' || def.decl.type.kind === 'union');
+    if (def.kind === 'typedef' && !inline) {
+      // Expanded at each use while a cycle is being built: cycles always pass through a struct or union
+      // (the front end rejects a cycle of typedefs alone).
       const t = declaration(def.decl, name);
       if (building.size === 0) built.set(name, t);
       return t;
@@ -72,7 +76,8 @@ export function loadSchema(schema: Schema): LoadedSchema {
     let t: AnyXdrType;
     if (def.kind === 'enum') t = enumeration(name, def.body);
     else if (def.kind === 'struct') t = struct(name, def.body);
-    else t = union(name, def.body);
+    else if (def.kind === 'union') t = union(name, def.body);
+    else t = declaration(def.decl, name);
     building.delete(name);
     built.set(name, t);
     return t;

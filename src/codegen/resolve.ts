@@ -156,7 +156,8 @@ class Resolver {
       else this.#forEachEnum(def, (body) => this.#foldEnum(body));
     }
     for (const def of this.spec.definitions) this.#check(def);
-    this.#checkTermination();
+    const infinite = this.#checkTermination();
+    this.#checkTypedefCycles(infinite);
     this.#checkCodecNames();
   }
 
@@ -684,7 +685,8 @@ class Resolver {
 
   // ---- termination (a value of the type must be finite) ----
 
-  #checkTermination(): void {
+  /** Reports types no finite value has; returns their names. */
+  #checkTermination(): ReadonlySet<string> {
     const finite = new Set<string>();
     const finiteType = (t: TypeSpec): boolean => {
       switch (t.kind) {
@@ -729,7 +731,7 @@ class Resolver {
       }
       pending = next;
     }
-    if (pending.length === 0) return;
+    if (pending.length === 0) return new Set();
     // Report only the types on a by-value cycle; the others are infinite because they contain one.
     const infinite = new Set(pending.map(defName));
     const edges = new Map<string, string[]>();
@@ -774,6 +776,66 @@ class Resolver {
           def.pos,
           `${def.kind === 'typedef' ? 'type' : def.kind} '${name}' contains itself by value, so no value of it is finite (use '*' optional data or a variable-length array to end the recursion)`,
         );
+    }
+    return infinite;
+  }
+
+  /**
+   * A cycle of references through typedefs alone (`typedef a *b; typedef b a;`, `typedef a b<>;
+   * typedef b a;`) has finite values but no C declaration (C refers ahead only to a struct tag), so
+   * rpcgen's output does not compile; the run-time loader and the emitter also break cycles only at a
+   * struct or union. `typedef struct { … } t;` counts as a struct. Cycles already reported as
+   * infinite (`typedef a b; typedef b a;`) are not reported again.
+   */
+  #checkTypedefCycles(infinite: ReadonlySet<string>): void {
+    const edges = new Map<string, string[]>();
+    for (const [name, def] of this.types) {
+      if (def.kind !== 'typedef' || def.decl.kind === 'void' || infinite.has(name)) continue;
+      if (def.decl.kind === 'plain' && (def.decl.type.kind === 'struct' || def.decl.type.kind === 'union')) continue;
+      const out: string[] = [];
+      const walkType = (t: TypeSpec): void => {
+        if (t.kind === 'ref') out.push(t.name);
+        else if (t.kind === 'struct') t.body.fields.forEach(walkDecl);
+        else if (t.kind === 'union') {
+          walkDecl(t.body.discriminant);
+          t.body.cases.forEach((c) => walkDecl(c.arm));
+          if (t.body.default) walkDecl(t.body.default);
+        }
+      };
+      // An inline struct or union inside another declaration (`typedef struct { … } t[2];`) is anonymous:
+      // it does not break a cycle, so what it refers to counts as this typedef's references.
+      const walkDecl = (d: Declaration): void => {
+        if ('type' in d) walkType(d.type);
+      };
+      walkDecl(def.decl);
+      edges.set(name, out);
+    }
+    for (const [name, def] of this.types) {
+      if (!edges.has(name)) continue;
+      // The shortest way back to `name` through typedefs (breadth first), for the message.
+      const from = new Map<string, string>();
+      const queue = [name];
+      let found = false;
+      while (queue.length && !found) {
+        const n = queue.shift()!;
+        for (const m of edges.get(n) ?? []) {
+          if (!edges.has(m) || from.has(m)) continue;
+          from.set(m, n);
+          if (m === name) {
+            found = true;
+            break;
+          }
+          queue.push(m);
+        }
+      }
+      if (!found) continue;
+      const path = [name];
+      for (let n = from.get(name)!; n !== name; n = from.get(n)!) path.unshift(n);
+      path.unshift(name);
+      this.diags.error(
+        def.pos,
+        `type '${name}' refers to itself through typedefs alone (${path.join(' -> ')}); put a struct or union on the cycle (C cannot declare such a type, so neither rpcgen's output nor oncrpc accept it)`,
+      );
     }
   }
 

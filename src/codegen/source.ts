@@ -23,7 +23,5 @@ export class Diagnostics {
   }
 }
 
-/** `file:line:col`, for messages that point at a second place ("first defined at …"). */
-export function formatPos(p: Pos): string {
-  return `${p.file}:${p.line}:${p.col}`;
-}
+/** `file:line:col`, for messages that point at a second place ("first defined at …"): src/errors.ts's formatter. */
+export { formatSourcePos as formatPos } from '../errors.js';

@@ -8,6 +8,7 @@
 import { SchemaError, XdrEncodeError, XdrError } from '../errors.js';
 import { Quadruple } from './quadruple.js';
 import { encodeText } from './text.js';
+import { notBoxed } from './value-errors.js';
 import * as x from './types.js';
 
 /** JSON values. */
@@ -22,7 +23,7 @@ type Kind =
   | { k: 'opaque'; fixed: number | undefined }
   | { k: 'array'; of: AnyType; fixed: number | undefined }
   | { k: 'tuple'; of: readonly AnyType[] }
-  | { k: 'optional'; of: AnyType }
+  | { k: 'optional'; of: AnyType; boxed: boolean }
   | { k: 'struct'; t: x.StructType<object> }
   | { k: 'union'; t: x.UnionType<object> };
 
@@ -54,7 +55,7 @@ function classify(t: AnyType): Kind {
   if (t === x.voidType) return { k: 'void' };
   if (t instanceof x.StructType) return { k: 'struct', t };
   if (t instanceof x.UnionType) return { k: 'union', t };
-  if (t instanceof x.OptionalType) return { k: 'optional', of: t.of };
+  if (t instanceof x.OptionalType) return { k: 'optional', of: t.of, boxed: t.boxed };
   if ('members' in t && typeof (t as { members: unknown }).members === 'object') return { k: 'enum', members: (t as unknown as { members: Record<string, number> }).members };
   // Structural combinators describe themselves (src/xdr/types.ts: OpaqueCodec, StringCodec, ArrayCodec, TupleCodec).
   const c = t as Partial<x.OpaqueCodec | x.StringCodec | x.ArrayCodec<unknown> | x.TupleCodec>;
@@ -213,7 +214,11 @@ export function toJson(type: AnyType, value: unknown): Json {
       return out;
     }
     case 'optional':
-      return v === null || v === undefined ? null : toJson(k.of, v);
+      if (v === null || v === undefined) return null;
+      if (!k.boxed) return toJson(k.of, v);
+      // An optional of optional-data: present is { value: … } (src/xdr/types.ts Optional).
+      if (!isObject(v) || !('value' in v)) throw notBoxed(v);
+      return { value: at('value', () => toJson(k.of, v.value)) };
     case 'struct':
       return structToJson(k.t, v);
     case 'union': {
@@ -319,8 +324,13 @@ export function fromJson(type: AnyType, json: unknown): unknown {
       }
       return out;
     }
-    case 'optional':
-      return j === null ? null : fromJson(k.of, j);
+    case 'optional': {
+      if (j === null) return null;
+      if (!k.boxed) return fromJson(k.of, j);
+      if (!isObject(j) || !('value' in j)) throw notBoxed(j);
+      for (const key of Object.keys(j)) if (key !== 'value') throw new XdrEncodeError(`unexpected field "${key}" (a present optional of optional-data is {"value": …})`);
+      return { value: at('value', () => fromJson(k.of, j.value)) };
+    }
     case 'struct':
       return structFromJson(k.t, j);
     case 'union': {

@@ -2,7 +2,7 @@
 // Generated code (oncrpc gen) calls XdrReader/XdrWriter directly instead; this is for dynamic use.
 
 import { XdrEncodeError, XdrError } from '../errors.js';
-import { badLength } from './value-errors.js';
+import { badLength, notBoxed } from './value-errors.js';
 import type { Quadruple } from './quadruple.js';
 import type { XdrReader } from './reader.js';
 import type { XdrWriter } from './writer.js';
@@ -205,29 +205,54 @@ export function tuple(parts: readonly XdrType<any>[]): TupleCodec {
   });
 }
 
-/** Optional-data `T *` (RFC 4506 §4.19): `null` when absent. */
-export class OptionalType<T> implements XdrType<T | null> {
+/**
+ * The JS value of optional-data `T *` (RFC 4506 §4.19): `null` when absent, else the value — unless `T`'s
+ * own values can be `null` (T is itself optional-data: `typedef node *nodeptr; nodeptr *p;`). Then a
+ * present value is boxed, `{ value: T }`, so "present, holding an absent nodeptr" (`{ value: null }`,
+ * bytes `00000001 00000000`) stays apart from "absent" (`null`, bytes `00000000`). Each further level of
+ * nesting boxes again. The plain single optional is never boxed.
+ */
+export type Optional<T> = null extends T ? { value: T } | null : T | null;
+
+/**
+ * Optional-data `T *`: see {@link Optional}. Whether present values are boxed is decided by `of`: boxed
+ * exactly when `of` (through `lazy`) is itself an OptionalType.
+ */
+export class OptionalType<T> implements XdrType<Optional<T>> {
   readonly name: string;
   readonly minSize = 4;
+  #boxed: boolean | undefined;
   constructor(readonly of: XdrType<T>) {
     this.name = `${of.name} *`;
   }
-  read(r: XdrReader): T | null {
-    return r.readOptional() ? this.of.read(r) : null;
+  /** True when present values are `{ value: … }` (the element type is itself optional-data). */
+  get boxed(): boolean {
+    // Computed on first use: `of` may be a lazy reference to a type still being built.
+    return (this.#boxed ??= unwrap(this.of) instanceof OptionalType);
   }
-  write(w: XdrWriter, v: T | null): void {
-    if (v === null || v === undefined) w.writeOptional(false);
-    else {
-      w.writeOptional(true);
-      this.of.write(w, v);
+  read(r: XdrReader): Optional<T> {
+    if (!r.readOptional()) return null as Optional<T>;
+    const v = this.of.read(r);
+    return (this.boxed ? { value: v } : v) as Optional<T>;
+  }
+  write(w: XdrWriter, v: Optional<T>): void {
+    if (v === null || v === undefined) {
+      w.writeOptional(false);
+      return;
     }
+    let inner = v as T;
+    if (this.boxed) {
+      if (typeof v !== 'object' || !('value' in v)) throw notBoxed(v);
+      inner = (v as { value: T }).value;
+    }
+    w.writeOptional(true);
+    this.of.write(w, inner);
   }
 }
 
 export function optional<T>(of: XdrType<T>): OptionalType<T> {
   return new OptionalType(of);
 }
-
 /**
  * A reference to a type defined later (recursive types). Each level counts against the reader's
  * `maxDepth` and the writer's, so hostile or cyclic input fails with a typed error, not a stack overflow.

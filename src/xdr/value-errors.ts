@@ -9,6 +9,17 @@ export function atPath(e: unknown, path: string): unknown {
   return e;
 }
 
+function describe(x: unknown): string {
+  if (typeof x === 'bigint') return `${x}n`;
+  if (typeof x !== 'object' || x === null) return String(x);
+  try {
+    const s = JSON.stringify(x);
+    return s === undefined ? String(x) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+  } catch {
+    return Object.prototype.toString.call(x);
+  }
+}
+
 function encodeError(message: string, path: string): XdrEncodeError {
   const e = new XdrEncodeError(message);
   return path === '' ? e : e.prependPath(path);
@@ -22,6 +33,9 @@ export const notBool = (x: unknown, path = ''): XdrEncodeError => encodeError(`$
 export const notNumber = (x: unknown, path = ''): XdrEncodeError => encodeError(`${String(x)} is not a number`, path);
 export const notEnum = (x: unknown, name: string, path = ''): XdrEncodeError => encodeError(`${String(x)} is not a value of enum ${name}`, path);
 export const noArm = (x: unknown, union: string, path = ''): XdrEncodeError => encodeError(`${String(x)} selects no arm of union ${union}`, path);
+/** A present value of an optional of optional-data (`nodeptr *p`) that is not `{ value: … }` (src/xdr/types.ts Optional). */
+export const notBoxed = (x: unknown, path = ''): XdrEncodeError =>
+  encodeError(`${describe(x)} is not { value: … } (a present optional whose type is itself optional-data is boxed)`, path);
 export const badLength = (n: number, path = ''): XdrEncodeError => encodeError(`fixed array needs ${n} elements`, path);
 
 /** ERR_XDR_ENUM for `x` read at `offset`. */

@@ -2,7 +2,7 @@
 // by the codecs under test: respects declared bounds, enum members, union arms (default arms get values
 // no case names), keeps lists short and recursion bounded. Values use oncrpc's run-time value model:
 // structs as objects, unions as { discriminant, arm }, enums as numbers, hypers as bigint, opaque as
-// Uint8Array, optional as null or the value.
+// Uint8Array, optional as null or the value (`{ value }` when the value itself can be null).
 //
 // Strings never hold a NUL byte: C strings cannot (xdr_string encodes strlen() bytes).
 import type { Declaration, Schema, TypeSpec, UnionBody, Value } from '../../../src/codegen/ast.js';
@@ -141,11 +141,55 @@ export function randomValues(schema: Schema, options: RandomOptions = {}): (rng:
         return bytes(rng, length(rng, d.max === null ? undefined : u32(num(d.max)), maxBytes, 0));
       case 'string':
         return text(rng, length(rng, d.max === null ? undefined : u32(num(d.max)), maxBytes, 0));
-      case 'optional':
-        return depth >= maxDepth || rng.int(3) === 0 ? null : spec(rng, d.type, depth + 1);
+      case 'optional': {
+        if (depth >= maxDepth || rng.int(3) === 0) return null;
+        const v = spec(rng, d.type, depth + 1);
+        return nullable(d.type) ? { value: v } : v; // an optional of optional-data boxes present values
+      }
       case 'void':
         return undefined;
     }
+  }
+
+  /** Whether values of `t` can be null: it is optional-data through typedefs (src/xdr/types.ts Optional). */
+  function nullable(t: TypeSpec): boolean {
+    for (let hops = 0; t.kind === 'ref' && hops < 100; hops++) {
+      const def = schema.lookup(t.name);
+      if (def?.kind !== 'typedef') return false;
+      if (def.decl.kind === 'optional') return true;
+      if (def.decl.kind !== 'plain') return false;
+      t = def.decl.type;
+    }
+    return false;
+  }
+
+  /** An arm whose value holds no struct or union by value (void, scalars, optionals, arrays left empty). */
+  function endsRecursion(d: Declaration): boolean {
+    if (d.kind === 'void' || d.kind === 'optional' || d.kind === 'varArray') return true;
+    if (d.kind !== 'plain' && d.kind !== 'fixedArray') return true;
+    let t = d.type;
+    for (let hops = 0; t.kind === 'ref' && hops < 100; hops++) {
+      const def = schema.lookup(t.name);
+      if (!def || def.kind === 'enum') return true;
+      if (def.kind !== 'typedef') return false;
+      if (def.decl.kind !== 'plain') return endsRecursion(def.decl);
+      t = def.decl.type;
+    }
+    return t.kind !== 'struct' && t.kind !== 'union' && t.kind !== 'ref';
+  }
+
+  /** Whether `d` holds the union `body` itself by value (through typedefs). */
+  function holds(d: Declaration, body: UnionBody): boolean {
+    if (d.kind !== 'plain' && d.kind !== 'fixedArray') return false;
+    let t = d.type;
+    for (let hops = 0; t.kind === 'ref' && hops < 100; hops++) {
+      const def = schema.lookup(t.name);
+      if (!def) return false;
+      if (def.kind === 'union') return def.body === body;
+      if (def.kind !== 'typedef' || (def.decl.kind !== 'plain' && def.decl.kind !== 'fixedArray')) return false;
+      t = def.decl.type;
+    }
+    return t.kind === 'union' && t.body === body;
   }
 
   function discriminantKind(t: TypeSpec): { kind: 'bool' | 'unsigned' | 'int' } | { kind: 'enum'; values: number[] } {
@@ -167,7 +211,14 @@ export function randomValues(schema: Schema, options: RandomOptions = {}): (rng:
     const labels = body.cases.flatMap((c) => c.values.map((v) => ({ value: conv(num(v)), arm: c.arm })));
     let value: number | boolean | undefined;
     let arm: Declaration | undefined;
-    if (body.default !== undefined && (labels.length === 0 || rng.int(4) === 0)) {
+    // Deep inside a value, prefer arms that end the recursion: a union may contain itself by value in one
+    // arm (`case 1: u a[2];`) as long as another arm is finite. Score 2: no struct or union by value;
+    // 1: not this union; 0: this union again.
+    const deep = depth > maxDepth;
+    const score = (a: Declaration): number => (endsRecursion(a) ? 2 : holds(a, body) ? 0 : 1);
+    const best = deep ? Math.max(-1, ...labels.map((l) => score(l.arm))) : -1;
+    const preferDefault = deep && body.default !== undefined && score(body.default) > best;
+    if (body.default !== undefined && (labels.length === 0 || rng.int(4) === 0 || preferDefault)) {
       const used = new Set(labels.map((l) => l.value));
       let candidates: Array<number | boolean>;
       if (dk.kind === 'bool') candidates = [false, true].filter((b) => !used.has(b));
@@ -185,7 +236,7 @@ export function randomValues(schema: Schema, options: RandomOptions = {}): (rng:
       }
     }
     if (arm === undefined) {
-      const l = rng.pick(labels);
+      const l = rng.pick(deep ? labels.filter((l) => score(l.arm) === best) : labels);
       value = l.value;
       arm = l.arm;
     }
