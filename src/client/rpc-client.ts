@@ -59,6 +59,8 @@ export interface ClientStats {
   retransmits: number;
   /** Connections made (stream transports). */
   connects: number;
+  /** Calls that waited for the socket to drain before being written (backpressure). */
+  backpressureWaits: number;
 }
 
 interface Pending {
@@ -84,7 +86,7 @@ export interface ProcedureCodecs<A, R> {
 /** A client of one server endpoint. Cheap to create; connects on the first call. */
 export class RpcClient {
   readonly endpoint: Endpoint;
-  readonly stats: ClientStats = { calls: 0, unknownXid: 0, retransmits: 0, connects: 0 };
+  readonly stats: ClientStats = { calls: 0, unknownXid: 0, retransmits: 0, connects: 0, backpressureWaits: 0 };
   readonly #opts: Required<Pick<ClientOptions, 'timeoutMs' | 'connectTimeoutMs' | 'retransmitMs' | 'maxRetransmitMs' | 'maxDatagramSize'>> & ClientOptions;
   readonly #pending = new Map<number, Pending>();
   #xid = randomInt(0, 0xffffffff);
@@ -256,6 +258,7 @@ export class RpcClient {
     const go = (stream: RecordStream): void => {
       if (this.#pending.get(p.xid) !== p) return; // timed out or aborted meanwhile
       if (stream.socket.writableNeedDrain) {
+        this.stats.backpressureWaits++;
         this.#drainWaiters.push(() => go(stream));
         return;
       }
