@@ -98,4 +98,17 @@ if (!insideLab()) {
     t.equal(garbage.code, CALL_EXIT.usage, 'arguments that do not fit the type');
     t.match(garbage.stderr, /^oncrpc call: .*not a string/);
   });
+
+  t.test('without the unix socket, registration falls back to TCP [::1]:111 (rpcbind v4) from a reserved port', async (t) => {
+    const serve = new Proc(process.execPath, [CLI, 'serve', '--x', X, '--handlers', HANDLERS, '--rpcbind-socket', '/run/no-such.sock']);
+    t.teardown(() => serve.stop());
+    const ready = await serve.waitFor(/on tcp \[::\]:(\d+), udp \[::\]:(\d+); registered with rpcbind\n/, 20_000);
+    const tcp = Number(ready[1]);
+    const dump = await run('rpcinfo', ['127.0.0.1']);
+    t.match(dump.stdout, new RegExp(` ${P}\\s+1\\s+tcp\\s+0\\.0\\.0\\.0\\.${tcp >> 8}\\.${tcp & 255}\\s+-\\s+superuser\\n`), 'registered over TCP from a reserved port: owner superuser');
+    const r = await run('rpcinfo', ['-T', 'tcp', '127.0.0.1', P, '1']);
+    t.equal(r.stdout, `program ${P} version 1 ready and waiting\n`);
+    await serve.stop('SIGTERM');
+    t.notMatch((await run('rpcinfo', ['127.0.0.1'])).stdout, new RegExp(` ${P} `), 'unregistered over TCP too');
+  });
 }

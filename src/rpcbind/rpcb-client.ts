@@ -142,12 +142,14 @@ export async function rpcbSetAll(entries: readonly Registration[], op: 'set' | '
   const port = options.rpcbindPort ?? RPCBIND_PORT;
   const candidates: (() => Setter)[] = [
     () => ({ kind: 'rpcb', client: new RpcClient({ transport: 'unix', path: options.rpcbindSocket ?? RPCBIND_SOCKET }, { timeoutMs }), version: RPCBVERS_3 }),
-    () => ({ kind: 'rpcb', client: new RpcClient({ transport: 'tcp', host: options.rpcbindHost ?? '::1', port }, { timeoutMs }), version: RPCBVERS4_4 }),
+    // From a reserved port when root, as libtirpc's bindresvport: rpcbind then records the owner as superuser.
+    () => ({ kind: 'rpcb', client: new RpcClient({ transport: 'tcp', host: options.rpcbindHost ?? '::1', port }, { timeoutMs, ...reservedPort() }), version: RPCBVERS4_4 }),
     () => ({ kind: 'pmap', client: new RpcClient({ transport: 'udp', host: options.rpcbindHost ?? '127.0.0.1', port }, { timeoutMs, retransmitMs: 500 }) }),
   ];
   let lastError: unknown;
-  for (const make of candidates) {
-    const setter = make();
+  let retries: number | undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const setter = candidates[i]!();
     try {
       const out: boolean[] = [];
       for (const e of entries) out.push(await setOne(setter, e, op, owner));
@@ -155,6 +157,11 @@ export async function rpcbSetAll(entries: readonly Registration[], op: 'set' | '
     } catch (e) {
       lastError = e;
       const code = (e as { code?: string }).code;
+      // A reserved port already taken: try another one (a few times), as bindresvport does.
+      if ((e as { cause?: { code?: string } }).cause?.code === 'EADDRINUSE' && (retries = (retries ?? 0) + 1) < 8) {
+        i--;
+        continue;
+      }
       // Only "cannot reach rpcbind this way" moves on to the next way, as libtirpc does.
       if (code !== ErrorCodes.ERR_RPC_CANT_CONNECT && code !== ErrorCodes.ERR_RPC_CONNECTION_LOST && code !== ErrorCodes.ERR_RPC_TIMEOUT && !versionRefused(e)) throw e;
     } finally {
@@ -162,6 +169,11 @@ export async function rpcbSetAll(entries: readonly Registration[], op: 'set' | '
     }
   }
   throw new RpcCallError(ErrorCodes.ERR_RPC_RPCB_FAILURE, 'no rpcbind to register with', { cause: lastError });
+}
+
+/** A random reserved local port (600..1023, as bindresvport picks) when running as root. */
+function reservedPort(): { localPort?: number } {
+  return process.getuid?.() === 0 ? { localPort: 600 + Math.floor(Math.random() * 424) } : {};
 }
 
 async function setOne(s: Setter, e: Registration, op: 'set' | 'unset', owner: string): Promise<boolean> {
