@@ -76,6 +76,10 @@ export const ErrorCodes = {
   ERR_RPC_UADDR: 'ERR_RPC_UADDR',
   /** A line the oncrpc command reads is not in the form it expects (not JSON, not hex). */
   ERR_CLI_INPUT: 'ERR_CLI_INPUT',
+  /** The native addon (build/Release/oncrpc_native.node) is not built or does not load (`cause`: why). */
+  ERR_NATIVE_UNAVAILABLE: 'ERR_NATIVE_UNAVAILABLE',
+  /** A native socket was given an invalid argument (not an IP literal of its family, a bad port or buffer). */
+  ERR_NATIVE_ARGUMENT: 'ERR_NATIVE_ARGUMENT',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -291,10 +295,19 @@ export class RpcCallError extends RpcError {
 export class RpcReject extends RpcError {
   readonly acceptStat?: number;
   readonly authStat?: number;
-  constructor(reply: { acceptStat: 1 | 3 | 4 | 5 } | { authStat: number }, message?: string) {
+  /** With acceptStat PROG_MISMATCH (2): the versions served. */
+  readonly low?: number;
+  readonly high?: number;
+  constructor(reply: { acceptStat: 1 | 3 | 4 | 5 } | { acceptStat: 2; low: number; high: number } | { authStat: number }, message?: string) {
     super(ErrorCodes.ERR_RPC_REJECT, message ?? ('authStat' in reply ? `auth error ${reply.authStat}` : `accept_stat ${reply.acceptStat}`));
     if ('authStat' in reply) this.authStat = reply.authStat;
-    else this.acceptStat = reply.acceptStat;
+    else {
+      this.acceptStat = reply.acceptStat;
+      if (reply.acceptStat === 2) {
+        this.low = reply.low;
+        this.high = reply.high;
+      }
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { callCommand } from './call.js';
 import { decodeCommand } from './decode.js';
 import { applyCliConventions, cliError, commandName, exitStatusOf } from './format.js';
 import { genCommand } from './gen.js';
+import { rpcbindCommand } from './rpcbind.js';
 import { serveCommand } from './serve.js';
 import { xdrCommand } from './xdr.js';
 
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(xdrCommand());
   program.addCommand(callCommand());
   program.addCommand(serveCommand());
+  program.addCommand(rpcbindCommand());
   // After every subcommand is added: commander's own errors read `oncrpc <cmd>: …` too.
   applyCliConventions(program);
   let running = program;

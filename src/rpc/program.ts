@@ -66,6 +66,8 @@ export interface CallPeer {
   readonly address: string;
   /** 0 for unix sockets. */
   readonly port: number;
+  /** The peer's uid, for unix sockets when the server can read it (SO_PEERCRED). */
+  readonly uid?: number;
 }
 
 /** What a server handler learns about the call it serves. */

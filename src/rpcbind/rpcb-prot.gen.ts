@@ -14,7 +14,7 @@ export const RPCBVERS_4_STAT = 2;
 export const RPCBVERS_3_STAT = 1;
 /** const RPCBVERS_2_STAT (rpcb-prot.x:54) */
 export const RPCBVERS_2_STAT = 0;
-/** program RPCBPROG (rpcb-prot.x:95) */
+/** program RPCBPROG (rpcb-prot.x:96) */
 export const RPCBPROG = 100000;
 /** version RPCBVERS of RPCBPROG */
 export const RPCBVERS = 3;
@@ -149,22 +149,24 @@ export interface rpcbs_rmtcalllist {
   success: number;
   /** int failure */
   failure: number;
+  /** int indirect */
+  indirect: number;
   /** string netid<> */
   netid: string;
   /** rpcbs_rmtcalllist *next */
   next: rpcbs_rmtcalllist | null;
 }
 
-/** typedef int rpcbs_proc[RPCBSTAT_HIGHPROC] (rpcb-prot.x:75) */
+/** typedef int rpcbs_proc[RPCBSTAT_HIGHPROC] (rpcb-prot.x:76) */
 export type rpcbs_proc = number[];
 
-/** typedef rpcbs_addrlist *rpcbs_addrlist_ptr (rpcb-prot.x:76) */
+/** typedef rpcbs_addrlist *rpcbs_addrlist_ptr (rpcb-prot.x:77) */
 export type rpcbs_addrlist_ptr = rpcbs_addrlist | null;
 
-/** typedef rpcbs_rmtcalllist *rpcbs_rmtcalllist_ptr (rpcb-prot.x:77) */
+/** typedef rpcbs_rmtcalllist *rpcbs_rmtcalllist_ptr (rpcb-prot.x:78) */
 export type rpcbs_rmtcalllist_ptr = rpcbs_rmtcalllist | null;
 
-/** struct rpcb_stat (rpcb-prot.x:79) */
+/** struct rpcb_stat (rpcb-prot.x:80) */
 export interface rpcb_stat {
   /** rpcbs_proc info */
   info: rpcbs_proc;
@@ -178,10 +180,10 @@ export interface rpcb_stat {
   rmtinfo: rpcbs_rmtcalllist_ptr;
 }
 
-/** typedef rpcb_stat rpcb_stat_byvers[RPCBVERS_STAT] (rpcb-prot.x:87) */
+/** typedef rpcb_stat rpcb_stat_byvers[RPCBVERS_STAT] (rpcb-prot.x:88) */
 export type rpcb_stat_byvers = rpcb_stat[];
 
-/** struct netbuf (rpcb-prot.x:90) */
+/** struct netbuf (rpcb-prot.x:91) */
 export interface netbuf {
   /** unsigned int maxlen */
   maxlen: number;
@@ -588,9 +590,9 @@ function readRpcbs_rmtcalllistFields(r: XdrReader): rpcbs_rmtcalllist {
   const d = r.view;
   let at = '';
   try {
-    r.need(20);
+    r.need(24);
     const p = r.pos;
-    r.pos = p + 20;
+    r.pos = p + 24;
     at = 'netid';
     return {
       prog: d.getUint32(p),
@@ -598,6 +600,7 @@ function readRpcbs_rmtcalllistFields(r: XdrReader): rpcbs_rmtcalllist {
       proc: d.getUint32(p + 8),
       success: d.getInt32(p + 12),
       failure: d.getInt32(p + 16),
+      indirect: d.getInt32(p + 20),
       netid: r.readString(),
       next: null,
     };
@@ -611,7 +614,7 @@ function writeRpcbs_rmtcalllistFields(w: XdrWriter, v: rpcbs_rmtcalllist): void 
   let x: number;
   let at = '';
   try {
-    w.reserve(20);
+    w.reserve(24);
     const d = w.view;
     const p = w.pos;
     x = v.prog;
@@ -629,7 +632,10 @@ function writeRpcbs_rmtcalllistFields(w: XdrWriter, v: rpcbs_rmtcalllist): void 
     x = v.failure;
     if ((x | 0) !== x) throw notInt(x, 'failure');
     d.setInt32(p + 16, x);
-    w.pos = p + 20;
+    x = v.indirect;
+    if ((x | 0) !== x) throw notInt(x, 'indirect');
+    d.setInt32(p + 20, x);
+    w.pos = p + 24;
     at = 'netid';
     w.writeString(v.netid);
   } catch (e) {
@@ -834,7 +840,7 @@ export function writeNetbuf(w: XdrWriter, v: netbuf): void {
 
 // ---- programs ----------------------------------------------------------------------------------------
 
-/** program RPCBPROG version RPCBVERS (rpcb-prot.x:96): numbers and codecs of each procedure; plain data. */
+/** program RPCBPROG version RPCBVERS (rpcb-prot.x:97): numbers and codecs of each procedure; plain data. */
 export const RPCBVERS_3 = {
   name: 'RPCBPROG',
   prog: 100000,
@@ -897,7 +903,7 @@ export interface RPCBVERS_3_Handlers {
   RPCBPROC_TADDR2UADDR(args: netbuf, ctx: CallContext): string | Promise<string>;
 }
 
-/** program RPCBPROG version RPCBVERS4 (rpcb-prot.x:108): numbers and codecs of each procedure; plain data. */
+/** program RPCBPROG version RPCBVERS4 (rpcb-prot.x:109): numbers and codecs of each procedure; plain data. */
 export const RPCBVERS4_4 = {
   name: 'RPCBPROG',
   prog: 100000,

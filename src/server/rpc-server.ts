@@ -17,7 +17,7 @@
 
 import { channel } from 'node:diagnostics_channel';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { ErrorCodes, RpcReject } from '../errors.js';
 import { readAuthSys, type AuthSysParms } from '../rpc/auth-sys.js';
@@ -27,6 +27,7 @@ import { AUTH_NONE, type RpcCall } from '../rpc/messages.js';
 import { findProcedure, readVoid, writeVoid, type CallContext, type CallPeer, type HandlersOf, type ProcedureDescriptor, type ProgramDescriptor } from '../rpc/program.js';
 import { RecordStream, type StreamOptions } from '../transport/stream.js';
 import { socketPath, type Endpoint } from '../transport/uaddr.js';
+import type { DecodeLimits } from '../xdr/limits.js';
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
 import { ReplyCache, type ReplyCacheOptions } from './reply-cache.js';
@@ -43,8 +44,20 @@ export const DEFAULT_SERVER_MAX_RECORD = 4 * 1024 * 1024;
 export const DEFAULT_SERVER_MAX_DATAGRAM = 8800;
 
 export interface ServerOptions extends StreamOptions {
-  /** Most simultaneous stream connections; more are closed at once. Default 1024. */
+  /** Most simultaneous stream connections; more are closed at once (or see evictIdleAtCap). Default 1024. */
   maxConnections?: number;
+  /**
+   * At maxConnections, close the connection that has been idle longest (no call in progress) to make
+   * room for the new one, instead of refusing the new one (an idle-connection flood then cannot lock
+   * clients out; CVE-2021-46828). Default false.
+   */
+  evictIdleAtCap?: boolean;
+  /**
+   * The largest UDP reply a caller may get, given the request's size (e.g. the request's size for
+   * non-loopback callers, against amplification); undefined: no limit but maxDatagramSize. Replies over
+   * it are not sent (counted in stats.amplificationDrops).
+   */
+  limitDatagramReply?: (peer: CallPeer, requestBytes: number) => number | undefined;
   /** Most calls in progress per connection; at the cap the server stops reading it. Default 64. */
   maxCallsPerConnection?: number;
   /** Most calls in progress in total; at the cap connections stop being read and datagrams are dropped. Default 4096. */
@@ -62,10 +75,25 @@ export interface ServerOptions extends StreamOptions {
    * refuse it (MSG_DENIED AUTH_ERROR), or 0/undefined to let it through.
    */
   authenticate?: (ctx: CallContext) => number | undefined | void | Promise<number | undefined | void>;
+  /** Limits for decoding arguments (strings, opaques, arrays, depth), checked before allocation. Default: oncrpc/xdr's DEFAULT_LIMITS. */
+  decodeLimits?: DecodeLimits;
+  /**
+   * Sees every call to a program version the server serves, before its arguments are decoded (for
+   * statistics and request logs; rpcbind counts calls this way).
+   */
+  observe?: (call: { prog: number; vers: number; proc: number; peer: CallPeer }) => void;
+  /**
+   * The uid, gid and pid of a unix-socket peer (SO_PEERCRED), e.g. oncrpc/transport's native
+   * `peerCredentials`; its uid becomes `ctx.peer.uid`. Default: none (Node has no API for it).
+   */
+  peerCredentials?: (socket: Socket) => { uid: number; gid: number; pid: number } | undefined;
 }
 
+/** A handler returns this to send no reply at all (rpcbind's CALLIT without -r, broadcast silence). */
+export const NO_REPLY: unique symbol = Symbol.for('oncrpc.noReply');
+
 /** Where to listen. Host defaults to `::` (IPv4 and IPv6), port to 0 (an ephemeral port). */
-export type ListenOptions = { transport: 'tcp' | 'udp'; host?: string; port?: number } | { transport: 'unix'; path: string };
+export type ListenOptions = { transport: 'tcp' | 'udp'; host?: string; port?: number } | { transport: 'unix'; path: string; /** File mode of the socket (e.g. 0o666 as rpcbind's). */ mode?: number };
 
 /** Counters of one server. */
 export interface ServerStats {
@@ -81,6 +109,10 @@ export interface ServerStats {
   refusedConnections: number;
   /** Datagrams dropped at the maxCalls cap. */
   droppedDatagrams: number;
+  /** Idle connections closed to make room at maxConnections (evictIdleAtCap). */
+  evictedConnections: number;
+  /** UDP replies not sent because limitDatagramReply refused their size. */
+  amplificationDrops: number;
 }
 
 const diag = {
@@ -104,6 +136,8 @@ interface Conn {
   backlog: Uint8Array[];
   paused: boolean;
   idle: NodeJS.Timeout | undefined;
+  /** When a record last arrived (ms), for evicting the longest-idle connection. */
+  lastActive: number;
 }
 
 /** A reply to send: where and how. */
@@ -114,10 +148,12 @@ interface Sink {
   readonly live: boolean;
   /** Largest reply the transport carries (datagrams). */
   readonly maxReply?: number;
+  /** Over maxReply: send nothing (amplification limit) instead of SYSTEM_ERR. */
+  readonly dropOversize?: boolean;
 }
 
 export class RpcServer {
-  readonly stats: ServerStats = { calls: 0, replies: 0, garbage: 0, handlerErrors: 0, orphans: 0, refusedConnections: 0, droppedDatagrams: 0 };
+  readonly stats: ServerStats = { calls: 0, replies: 0, garbage: 0, handlerErrors: 0, orphans: 0, refusedConnections: 0, droppedDatagrams: 0, evictedConnections: 0, amplificationDrops: 0 };
   readonly cache: ReplyCache | null;
   readonly #opts: ServerOptions & { maxConnections: number; maxCallsPerConnection: number; maxCalls: number; maxDatagramSize: number };
   /** prog → vers → version. */
@@ -234,20 +270,33 @@ export class RpcServer {
       };
       if (where.transport === 'unix') {
         if (!where.path.startsWith('@')) removeStaleSocket(where.path);
-        server.listen(socketPath(where.path), done);
+        server.listen(socketPath(where.path), () => {
+          if (where.mode !== undefined && !where.path.startsWith('@')) chmodSync(where.path, where.mode);
+          done();
+        });
       } else server.listen({ host: where.host ?? '::', port: where.port ?? 0, ipv6Only: false }, done);
     });
   }
 
   #accept(socket: Socket, where: ListenOptions): void {
+    if (!this.#closing && !this.#destroyed && this.#conns.size >= this.#opts.maxConnections && this.#opts.evictIdleAtCap) {
+      let oldest: Conn | undefined;
+      for (const c of this.#conns) if (c.running.size === 0 && c.backlog.length === 0 && (!oldest || c.lastActive < oldest.lastActive)) oldest = c;
+      if (oldest) {
+        this.stats.evictedConnections++;
+        this.#conns.delete(oldest);
+        oldest.stream.socket.destroy();
+      }
+    }
     if (this.#closing || this.#destroyed || this.#conns.size >= this.#opts.maxConnections) {
       this.stats.refusedConnections++;
       socket.destroy();
       return;
     }
+    const cred = where.transport === 'unix' ? this.#opts.peerCredentials?.(socket) : undefined;
     const peer: CallPeer =
       where.transport === 'unix'
-        ? { netid: 'local', address: where.path, port: 0 }
+        ? { netid: 'local', address: where.path, port: 0, ...(cred ? { uid: cred.uid } : {}) }
         : { netid: isIP(plainAddress(socket.localAddress ?? '')) === 6 ? 'tcp6' : 'tcp', address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
     const conn: Conn = {
       stream: undefined as unknown as RecordStream,
@@ -257,6 +306,7 @@ export class RpcServer {
       backlog: [],
       paused: false,
       idle: undefined,
+      lastActive: Date.now(),
     };
     conn.stream = new RecordStream(socket, (rec) => this.#onRecord(conn, rec), this.#opts);
     this.#conns.add(conn);
@@ -283,6 +333,7 @@ export class RpcServer {
   }
 
   #onRecord(conn: Conn, record: Uint8Array): void {
+    conn.lastActive = Date.now();
     this.#armIdle(conn);
     if (conn.running.size >= this.#opts.maxCallsPerConnection || this.#allRunning.size >= this.#opts.maxCalls || conn.backlog.length > 0) {
       // At a cap: hold the record and stop reading until calls finish (backpressure on the caller).
@@ -357,10 +408,12 @@ export class RpcServer {
     }
     const address = plainAddress(rinfo.address);
     const peer: CallPeer = { netid: isIP(address) === 6 ? 'udp6' : 'udp', address, port: rinfo.port };
-    const max = this.#opts.maxDatagramSize;
+    const limit = this.#opts.limitDatagramReply?.(peer, msg.length);
+    const max = limit !== undefined ? Math.min(limit, this.#opts.maxDatagramSize) : this.#opts.maxDatagramSize;
     const sink: Sink = {
       live: true,
       maxReply: max,
+      ...(limit !== undefined ? { dropOversize: true } : {}),
       send: (build) => {
         writer.reset();
         build(writer);
@@ -439,6 +492,7 @@ export class RpcServer {
       replyHeader({ xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat: accept_stat.PROG_MISMATCH, low, high });
       return true;
     }
+    this.#opts.observe?.({ prog: call.prog, vers: call.vers, proc: call.proc, peer });
     let proc: ProcedureDescriptor | undefined = findProcedure(version.program, call.proc);
     let handler = proc ? version.handlers[proc.name] : undefined;
     if (!proc && call.proc === 0) {
@@ -465,7 +519,7 @@ export class RpcServer {
 
     let args: unknown;
     try {
-      args = proc.args[0](new XdrReader(call.body));
+      args = proc.args[0](new XdrReader(call.body, 0, call.body.length, this.#opts.decodeLimits));
     } catch {
       this.#answer(sink, key, xid, (w) => writeReplyHeader(w, accepted(accept_stat.GARBAGE_ARGS)));
       return true;
@@ -490,14 +544,25 @@ export class RpcServer {
     };
     const res = proc.res[1];
     const succeed = (result: unknown): void =>
-      finish((w) => {
+      result === NO_REPLY
+        ? finish(null)
+        : finish((w) => {
         writeReplyHeader(w, accepted(accept_stat.SUCCESS));
         res(w, result);
       });
     const refuse = (e: unknown): void => {
       if (e instanceof RpcReject || (e as { code?: string })?.code === ErrorCodes.ERR_RPC_REJECT) {
         const r = e as RpcReject;
-        finish((w) => writeReplyHeader(w, r.authStat !== undefined ? denied(r.authStat) : accepted(r.acceptStat as 1 | 3 | 4 | 5)));
+        finish((w) =>
+          writeReplyHeader(
+            w,
+            r.authStat !== undefined
+              ? denied(r.authStat)
+              : r.acceptStat === accept_stat.PROG_MISMATCH
+                ? { xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat: accept_stat.PROG_MISMATCH, low: r.low!, high: r.high! }
+                : accepted(r.acceptStat as 1 | 3 | 4 | 5),
+          ),
+        );
         return;
       }
       this.stats.handlerErrors++;
@@ -546,7 +611,14 @@ export class RpcServer {
       build(w);
       bytes = w.finish();
       const maxReply = sink.maxReply;
-      if (maxReply !== undefined && bytes.length > maxReply) throw new Error(`reply of ${bytes.length} bytes exceeds the datagram limit of ${maxReply}`);
+      if (maxReply !== undefined && bytes.length > maxReply) {
+        if (sink.dropOversize) {
+          this.stats.amplificationDrops++;
+          if (this.cache && key) this.cache.abandon(key);
+          return;
+        }
+        throw new Error(`reply of ${bytes.length} bytes exceeds the datagram limit of ${maxReply}`);
+      }
     } catch (e) {
       // The result does not fit its type (the handler's bug) or the datagram: SYSTEM_ERR, as libtirpc
       // answers when svc_sendreply fails (after a truncated reply on TCP; we send only the SYSTEM_ERR).

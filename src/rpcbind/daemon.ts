@@ -1,0 +1,597 @@
+// The rpcbind daemon as a library: `startRpcbind(options)` serves portmap v2 and rpcbind v3/v4 over UDP
+// and TCP (IPv4 and IPv6) and the unix socket, with rpcbind 1.2's semantics (registry.ts, addrmerge.ts,
+// stats.ts) and its bytes on the wire (the runtime's server answers bad calls as libtirpc does). What
+// rpcbind does not do is opt-in (persist-on-change, registration files, reaping, spreading), except the
+// hardening (connection cap evicting idle connections, UDP amplification limit), which has opt-outs.
+//
+// The daemon logs nothing itself: it reports through the `log` callback (the CLI hands winston's).
+
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { ErrorCodes, RpcCallError, RpcReject } from '../errors.js';
+import { auth_flavor, auth_stat } from '../rpc/constants.js';
+import { AUTH_NONE, type OpaqueAuth } from '../rpc/messages.js';
+import type { CallContext, CallPeer } from '../rpc/program.js';
+import { RpcClient } from '../client/rpc-client.js';
+import { NO_REPLY, RpcServer, type ServerOptions } from '../server/rpc-server.js';
+import { formatUaddr, parseUaddr, type Endpoint } from '../transport/uaddr.js';
+import { XdrReader } from '../xdr/reader.js';
+import { XdrWriter } from '../xdr/writer.js';
+import { addrmerge, systemInterfaces, type InterfaceList } from './addrmerge.js';
+import * as pmap from './pmap-prot.gen.js';
+import * as rpcbp from './rpcb-prot.gen.js';
+import { Registry, protToNetid, uaddrPort, type PmapEntry, type RpcbEntry } from './registry.js';
+import { RpcbStats, type StatVersion } from './stats.js';
+
+export const RPCBPROG = 100000;
+/** rpcbind's default state directory and files (warm start). */
+export const DEFAULT_STATE_DIR = '/run/rpcbind';
+/** Largest record or string rpcbind accepts (its RPC_MAXDATASIZE-style cap; CVE-2017-8779). */
+export const RPCBIND_MAX_DATA = 9000;
+
+/** One line the daemon wants logged. `level` as winston's. */
+export interface LogEntry {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  message: string;
+  [field: string]: unknown;
+}
+
+export interface RpcbindOptions {
+  /** TCP and UDP port. Default 111. */
+  port?: number;
+  /** -h: addresses to bind UDP to (rpcbind's -h); TCP stays on the wildcard. Default: wildcard. */
+  hosts?: readonly string[];
+  /** The unix socket; `null` for none. Default /run/rpcbind.sock. */
+  socket?: string | null;
+  /** Also listen on the abstract socket `@<socket>` (libtirpc ≥ 1.3.5 tries it first). Default true. */
+  abstractSocket?: boolean;
+  /** -i: SET/UNSET from any address. */
+  insecure?: boolean;
+  /** -r: forward CALLIT/INDIRECT/BCAST to local services (otherwise they are not answered). */
+  remoteCalls?: boolean;
+  /** -w: read the warm-start files at start (and delete them), write them at close. */
+  warmStart?: boolean;
+  /** With warmStart: also write them after every change (crash-safe; an oncrpc extension). Default true. */
+  persistOnChange?: boolean;
+  /** Where the warm-start files live. Default /run/rpcbind. */
+  stateDir?: string;
+  /** Registrations loaded at start (`--registrations FILE`: JSON lines or an array of {prog, vers, netid, addr, owner?}). */
+  registrations?: readonly { prog: number; vers: number; netid: string; addr: string; owner?: string }[];
+  /** Reap entries whose server no longer answers NULL, checked this often (seconds). 0 (default): never. */
+  reapSeconds?: number;
+  /** Several servers per (prog, vers, netid), answered in rotation (an oncrpc extension). */
+  spread?: boolean;
+  /** Most TCP/unix connections; at the cap the longest-idle connection is closed for the new one. Default 1024. */
+  maxConnections?: number;
+  /** Close connections idle this long (ms). 0 (default): never, as rpcbind. */
+  idleTimeoutMs?: number;
+  /** Answer UDP requests from non-loopback callers with replies larger than the request (amplification). Default false. */
+  allowUdpAmplification?: boolean;
+  /** Deadline of a forwarded remote call (ms). Default 5000. */
+  remoteCallTimeoutMs?: number;
+  /** SO_PEERCRED for unix-socket callers (oncrpc/transport's native peerCredentials). */
+  peerCredentials?: ServerOptions['peerCredentials'];
+  /** Interfaces for address merging (tests). */
+  interfaces?: InterfaceList;
+  /** Where log lines go. Default: nowhere. */
+  log?: (entry: LogEntry) => void;
+  /** -d: log one line per request. */
+  debug?: boolean;
+}
+
+/** A running daemon. */
+export interface RpcbindHandle {
+  readonly registry: Registry;
+  readonly stats: RpcbStats;
+  readonly server: RpcServer;
+  /** Where it listens. */
+  readonly endpoints: readonly Endpoint[];
+  /** Stops listening, writes the warm-start files (with -w), closes. */
+  close(): Promise<void>;
+  /** Writes the warm-start files now. */
+  saveState(): void;
+}
+
+// ---- netconfig (/etc/netconfig) of the transports rpcbind serves ------------------------------------
+
+const NETCONFIG: Record<string, { semantics: number; protofmly: string; proto: string }> = {
+  udp: { semantics: 1, protofmly: 'inet', proto: 'udp' },
+  tcp: { semantics: 3, protofmly: 'inet', proto: 'tcp' },
+  udp6: { semantics: 1, protofmly: 'inet6', proto: 'udp' },
+  tcp6: { semantics: 3, protofmly: 'inet6', proto: 'tcp' },
+  local: { semantics: 3, protofmly: 'loopback', proto: '-' },
+};
+
+// ---- who may do what ---------------------------------------------------------------------------------
+
+/** rpcbind's is_loopback: the unix socket, 127.0.0.1, ::1 (and v4-mapped 127.0.0.1); not 127.0.0.2. */
+export function isLoopback(peer: CallPeer): boolean {
+  if (peer.netid === 'local') return true;
+  return peer.address === '127.0.0.1' || peer.address === '::1' || peer.address === '::ffff:127.0.0.1';
+}
+
+/** rpcbind's getowner: the unix peer's uid (`superuser` for 0), `superuser` from a loopback reserved port, else `unknown`. */
+export function ownerOf(peer: CallPeer): string {
+  if (peer.netid === 'local') {
+    if (peer.uid === undefined) return 'unknown';
+    return peer.uid === 0 ? 'superuser' : String(peer.uid);
+  }
+  return isLoopback(peer) && peer.port < 1024 ? 'superuser' : 'unknown';
+}
+
+/** rpcbind's check_callit: indirect calls it refuses to make (NFS, mountd MNT/UMNT, yppasswd, NIS maps…). */
+export function callitAllowed(prog: number, proc: number, insecure: boolean): boolean {
+  if (proc === 0) return true;
+  switch (prog) {
+    case RPCBPROG:
+      return insecure;
+    case 100005: // MOUNTPROG: MNT and UMNT
+      return proc !== 1 && proc !== 3;
+    case 100007: // YPBINDPROG: SETDOM
+      return proc !== 2;
+    case 100009: // YPPASSWDPROG
+    case 100003: // NFS_PROGRAM
+    case 100011: // RQUOTAPROG
+      return false;
+    case 100004: // YPPROG: ALL, MATCH, FIRST, NEXT
+      return ![8, 3, 4, 5].includes(proc);
+    default:
+      return true;
+  }
+}
+
+// ---- taddr <-> uaddr (UADDR2TADDR / TADDR2UADDR): struct sockaddr bytes as Linux lays them out ------
+
+function uaddr2taddr(netid: string, uaddr: string): rpcbp.netbuf {
+  try {
+    const { host, port } = parseUaddr(uaddr);
+    const v6 = netid.endsWith('6');
+    if ((isIP(host) === 6) !== v6) throw new Error('family');
+    const b = new Uint8Array(v6 ? 28 : 16);
+    const dv = new DataView(b.buffer);
+    dv.setUint16(0, v6 ? 10 : 2, true); // sa_family, host order (little-endian)
+    dv.setUint16(2, port, false);
+    if (!v6) host.split('.').forEach((x, i) => (b[4 + i] = Number(x)));
+    else {
+      const full = expand6(host);
+      for (let i = 0; i < 8; i++) dv.setUint16(8 + 2 * i, full[i]!, false);
+    }
+    return { maxlen: b.length, buf: b };
+  } catch {
+    return { maxlen: 0, buf: new Uint8Array(0) };
+  }
+}
+
+function expand6(a: string): number[] {
+  const [h, r] = a.split('::') as [string, string | undefined];
+  const hs = h ? h.split(':') : [];
+  const rs = r !== undefined && r ? r.split(':') : [];
+  const words = r !== undefined ? [...hs, ...new Array(8 - hs.length - rs.length).fill('0'), ...rs] : hs;
+  return words.map((w) => parseInt(w, 16) || 0);
+}
+
+function taddr2uaddr(netid: string, nb: rpcbp.netbuf): string {
+  const b = nb.buf;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  try {
+    if ((netid === 'tcp' || netid === 'udp') && b.length >= 8 && dv.getUint16(0, true) === 2) {
+      return formatUaddr(`${b[4]}.${b[5]}.${b[6]}.${b[7]}`, dv.getUint16(2, false));
+    }
+    if ((netid === 'tcp6' || netid === 'udp6') && b.length >= 24 && dv.getUint16(0, true) === 10) {
+      const words: string[] = [];
+      for (let i = 0; i < 8; i++) words.push(dv.getUint16(8 + 2 * i, false).toString(16));
+      return formatUaddr(compress6(words), dv.getUint16(2, false));
+    }
+  } catch {
+    // malformed: ""
+  }
+  return '';
+}
+
+function compress6(words: string[]): string {
+  const s = words.join(':');
+  const runs = [...s.matchAll(/(?:^|:)(0(?::0)+)(?::|$)/g)];
+  if (runs.length === 0) return s;
+  const longest = runs.reduce((a, b) => (b[1]!.length > a[1]!.length ? b : a));
+  const start = longest.index! + (longest[0].startsWith(':') ? 1 : 0);
+  return (s.slice(0, start) + ':' + s.slice(start + longest[1]!.length)).replace(/^:(?!:)/, '::').replace(/(?<!:):$/, '::').replace(/:{3,}/, '::');
+}
+
+// ---- lists as the protocols carry them --------------------------------------------------------------
+
+function toRpcblist(list: readonly RpcbEntry[]): rpcbp.rpcblist_ptr {
+  let head: rpcbp.rpcblist_ptr = null;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const e = list[i]!;
+    head = { rpcb_map: { r_prog: e.prog, r_vers: e.vers, r_netid: e.netid, r_addr: e.addr, r_owner: e.owner }, rpcb_next: head };
+  }
+  return head;
+}
+
+function toPmaplist(list: readonly PmapEntry[]): pmap.pmaplist_ptr {
+  let head: pmap.pmaplist_ptr = null;
+  for (let i = list.length - 1; i >= 0; i--) head = { map: { ...list[i]! }, next: head };
+  return head;
+}
+
+function fromRpcblist(l: rpcbp.rpcblist_ptr): RpcbEntry[] {
+  const out: RpcbEntry[] = [];
+  for (let p = l; p; p = p.rpcb_next) out.push({ prog: p.rpcb_map.r_prog, vers: p.rpcb_map.r_vers, netid: p.rpcb_map.r_netid, addr: p.rpcb_map.r_addr, owner: p.rpcb_map.r_owner });
+  return out;
+}
+
+function fromPmaplist(l: pmap.pmaplist_ptr): PmapEntry[] {
+  const out: PmapEntry[] = [];
+  for (let p = l; p; p = p.next) out.push({ ...p.map });
+  return out;
+}
+
+/** The bytes of rpcbind's warm-start files: rpcbind.xdr (xdr_rpcblist_ptr) and portmap.xdr (xdr_pmaplist_ptr). */
+export function encodeWarmStart(registry: Registry): { rpcbind: Uint8Array; portmap: Uint8Array } {
+  const w = new XdrWriter({ initialSize: 4096 });
+  rpcbp.RPCBVERS_3.procs.RPCBPROC_DUMP.res[1](w, toRpcblist(registry.rbl));
+  const rpcbind = w.toBytes();
+  w.reset();
+  pmap.PMAP_VERS_2.procs.PMAPPROC_DUMP.res[1](w, toPmaplist(registry.pml));
+  return { rpcbind, portmap: w.toBytes() };
+}
+
+/** Reads warm-start file bytes; throws an XdrError if they are not what rpcbind writes. */
+export function decodeWarmStart(rpcbind: Uint8Array | undefined, portmap: Uint8Array | undefined): { rbl: RpcbEntry[]; pml: PmapEntry[] } {
+  const rbl = rpcbind ? fromRpcblist(rpcbp.RPCBVERS_3.procs.RPCBPROC_DUMP.res[0](new XdrReader(rpcbind))) : [];
+  const pml = portmap ? fromPmaplist(pmap.PMAP_VERS_2.procs.PMAPPROC_DUMP.res[0](new XdrReader(portmap))) : [];
+  return { rbl, pml };
+}
+
+// ---- the daemon ---------------------------------------------------------------------------------------
+
+const SOCKET = '/run/rpcbind.sock';
+
+export async function startRpcbind(options: RpcbindOptions = {}): Promise<RpcbindHandle> {
+  const port = options.port ?? 111;
+  const socket = options.socket === undefined ? SOCKET : options.socket;
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const log = options.log ?? (() => {});
+  const interfaces = options.interfaces ?? systemInterfaces;
+  const registry = new Registry({ spread: options.spread ?? false });
+  const stats = new RpcbStats();
+
+  // rpcbind registers itself first, in this order (as `rpcinfo` shows a real rpcbind).
+  const self: [string, string][] = [
+    ['tcp6', formatUaddr('::', port)],
+    ['udp6', formatUaddr('::', port)],
+    ['tcp', formatUaddr('0.0.0.0', port)],
+    ['udp', formatUaddr('0.0.0.0', port)],
+  ];
+  if (socket !== null) self.push(['local', socket]);
+  for (const [netid, addr] of self) {
+    const versions = netid === 'tcp' || netid === 'udp' ? [4, 3, 2] : [4, 3];
+    for (const vers of versions) registry.set({ prog: RPCBPROG, vers, netid, addr }, 'superuser');
+  }
+  const listening = new Set(self.map(([n]) => n));
+
+  // Warm start: rpcbind's own files, read then deleted; its own program weeded out of them.
+  const files = { rpcbind: join(stateDir, 'rpcbind.xdr'), portmap: join(stateDir, 'portmap.xdr') };
+  if (options.warmStart) {
+    const read = (f: string): Uint8Array | undefined => {
+      try {
+        const b = readFileSync(f);
+        unlinkSync(f);
+        return b;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log({ level: 'warn', message: `cannot read warm-start file ${f}`, file: f, error: String(e) });
+        return undefined;
+      }
+    };
+    const rb = read(files.rpcbind);
+    const pm = read(files.portmap);
+    try {
+      const state = decodeWarmStart(rb, undefined);
+      registry.rbl.push(...state.rbl.filter((e) => e.prog !== RPCBPROG));
+    } catch (e) {
+      log({ level: 'warn', message: `warm-start file ${files.rpcbind} is corrupt; ignored`, file: files.rpcbind, error: String(e) });
+    }
+    try {
+      const state = decodeWarmStart(undefined, pm);
+      registry.pml.push(...state.pml.filter((e) => e.prog !== RPCBPROG));
+    } catch (e) {
+      log({ level: 'warn', message: `warm-start file ${files.portmap} is corrupt; ignored`, file: files.portmap, error: String(e) });
+    }
+    if (rb || pm) log({ level: 'info', message: 'warm start', entries: registry.rbl.length, stateDir });
+  }
+  for (const r of options.registrations ?? []) {
+    if (!registry.set({ prog: r.prog, vers: r.vers, netid: r.netid, addr: r.addr }, r.owner ?? 'superuser')) {
+      log({ level: 'warn', message: 'registration refused (already registered with another address)', ...r });
+    }
+  }
+
+  const saveState = (): void => {
+    try {
+      mkdirSync(stateDir, { recursive: true, mode: 0o770 });
+      const { rpcbind, portmap } = encodeWarmStart(registry);
+      for (const [file, bytes] of [[files.rpcbind, rpcbind], [files.portmap, portmap]] as const) {
+        // temp file, fsync, rename: a crash leaves the old file or the new one, never half of one.
+        const tmp = `${file}.tmp`;
+        writeFileSync(tmp, bytes, { mode: 0o600 });
+        const fd = openSync(tmp, 'r');
+        fsyncSync(fd);
+        closeSync(fd);
+        renameSync(tmp, file);
+      }
+    } catch (e) {
+      log({ level: 'error', message: 'cannot save the registrations', stateDir, error: String(e) });
+    }
+  };
+  if (options.warmStart && (options.persistOnChange ?? true)) registry.onChange = saveState;
+
+  // ---- handlers ----------------------------------------------------------------------------------
+
+  const tooWeak = (): never => {
+    throw new RpcReject({ authStat: auth_stat.AUTH_TOOWEAK });
+  };
+  const debug = (ctx: CallContext, proc: string, outcome: unknown): void => {
+    if (options.debug) log({ level: 'debug', message: 'request', caller: ctx.peer.address, port: ctx.peer.port, netid: ctx.peer.netid, version: ctx.vers, procedure: proc, outcome });
+  };
+  const sv = (vers: number): StatVersion => (vers - 2) as StatVersion;
+
+  const setCom = (reg: rpcbp.rpcb, ctx: CallContext): boolean => {
+    if (!options.insecure && !isLoopback(ctx.peer)) tooWeak();
+    const ok = registry.set({ prog: reg.r_prog, vers: reg.r_vers, netid: reg.r_netid, addr: reg.r_addr }, ownerOf(ctx.peer));
+    stats.set(sv(ctx.vers), ok);
+    debug(ctx, 'SET', { prog: reg.r_prog, vers: reg.r_vers, netid: reg.r_netid, addr: reg.r_addr, ok });
+    if (ok && reg.r_prog !== RPCBPROG) log({ level: 'info', message: 'registered', prog: reg.r_prog, vers: reg.r_vers, netid: reg.r_netid, addr: reg.r_addr, owner: ownerOf(ctx.peer) });
+    return ok;
+  };
+  const unsetCom = (reg: rpcbp.rpcb, ctx: CallContext): boolean => {
+    if (!options.insecure && !isLoopback(ctx.peer)) tooWeak();
+    const ok = registry.unset({ prog: reg.r_prog, vers: reg.r_vers, netid: reg.r_netid }, ownerOf(ctx.peer));
+    stats.unset(sv(ctx.vers), ok);
+    debug(ctx, 'UNSET', { prog: reg.r_prog, vers: reg.r_vers, netid: reg.r_netid, ok });
+    return ok;
+  };
+  /** mergeaddr: the registered address as the caller should use it. */
+  const merge = (ctx: CallContext, netid: string, addr: string, hint: string | undefined): string => {
+    if (!listening.has(netid)) return addr;
+    return addrmerge(ctx.peer.address, addr, hint, interfaces) ?? addr;
+  };
+  const getaddrCom = (reg: rpcbp.rpcb, ctx: CallContext, allVersions: boolean): string => {
+    const netid = ctx.peer.netid;
+    const found = registry.findService(reg.r_prog, reg.r_vers, netid);
+    let uaddr = '';
+    if (found && (allVersions || found.vers === reg.r_vers)) uaddr = merge(ctx, netid, found.addr, reg.r_addr !== '' ? reg.r_addr : undefined);
+    stats.getaddr(sv(ctx.vers), reg.r_prog, reg.r_vers, netid, uaddr);
+    debug(ctx, allVersions ? 'GETADDR' : 'GETVERSADDR', { prog: reg.r_prog, vers: reg.r_vers, uaddr });
+    return uaddr;
+  };
+  const dump = (ctx: CallContext): rpcbp.rpcblist_ptr => {
+    debug(ctx, 'DUMP', { entries: registry.rbl.length });
+    return toRpcblist(registry.rbl);
+  };
+  const gettime = (): number => Math.floor(Date.now() / 1000) >>> 0;
+
+  // Remote calls (CALLIT, INDIRECT, BCAST): only over UDP, only with -r.
+  const forwarding = new Map<string, true>();
+  const callit = async (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext, indirect: boolean): Promise<rpcbp.rpcb_rmtcallres | pmap.call_result | typeof NO_REPLY> => {
+    const vers = ctx.vers;
+    if (!options.remoteCalls || (ctx.peer.netid !== 'udp' && ctx.peer.netid !== 'udp6')) return NO_REPLY;
+    if (!callitAllowed(a.prog, a.proc, options.insecure ?? false)) tooWeak();
+    const netid = ctx.peer.netid;
+    const found = registry.findService(a.prog, a.vers, netid);
+    stats.rmtcall(sv(vers), indirect, a.prog, a.vers, a.proc, netid, found !== undefined && found.vers === a.vers);
+    if (!found) {
+      if (indirect) throw new RpcReject({ acceptStat: 1 });
+      return NO_REPLY;
+    }
+    if (found.vers !== a.vers) {
+      if (indirect) {
+        const [low, high] = registry.findVersions(a.prog, netid);
+        throw new RpcReject({ acceptStat: 2, low, high });
+      }
+      return NO_REPLY;
+    }
+    const key = `${ctx.peer.address}|${ctx.peer.port}|${ctx.xid}|${ctx.proc}|${vers}`;
+    if (forwarding.has(key)) return NO_REPLY; // a retransmission while the call is forwarded
+    forwarding.set(key, true);
+    const target = parseUaddr(found.addr);
+    const host = target.host === '0.0.0.0' ? '127.0.0.1' : target.host === '::' ? '::1' : target.host;
+    const cred: OpaqueAuth = ctx.cred.flavor === auth_flavor.AUTH_SYS ? ctx.cred : AUTH_NONE;
+    if (ctx.cred.flavor !== auth_flavor.AUTH_NONE && ctx.cred.flavor !== auth_flavor.AUTH_SYS) {
+      forwarding.delete(key);
+      if (indirect) tooWeak();
+      return NO_REPLY;
+    }
+    const client = new RpcClient({ transport: 'udp', host, port: target.port }, { timeoutMs: options.remoteCallTimeoutMs ?? 5000, cred });
+    try {
+      const results = await client.callRaw(a.prog, a.vers, a.proc, (w) => w.writeRaw(a.args), (r) => {
+        const b = r.buf.subarray(r.pos, r.end);
+        r.pos = r.end;
+        return b.slice();
+      });
+      const m = merge(ctx, netid, found.addr, undefined);
+      debug(ctx, indirect ? 'INDIRECT' : 'CALLIT', { prog: a.prog, vers: a.vers, proc: a.proc, forwardedTo: found.addr });
+      if (vers === 2) return { port: uaddrPort(m) ?? 0, res: results };
+      return { addr: m, results };
+    } catch (e) {
+      if (indirect && e instanceof RpcCallError && e.code !== ErrorCodes.ERR_RPC_TIMEOUT) throw new RpcReject({ acceptStat: 5 });
+      return NO_REPLY;
+    } finally {
+      forwarding.delete(key);
+      client.destroy();
+    }
+  };
+
+  const v2: Partial<Record<string, (args: never, ctx: CallContext) => unknown>> = {
+    PMAPPROC_NULL: () => undefined,
+    PMAPPROC_SET: (m: pmap.mapping, ctx: CallContext) => {
+      if (!options.insecure && !isLoopback(ctx.peer)) tooWeak();
+      const netid = protToNetid(m.prot);
+      let ok = false;
+      if (netid) ok = registry.set({ prog: m.prog, vers: m.vers, netid, addr: formatUaddr('0.0.0.0', m.port & 0xffff) }, ownerOf(ctx.peer));
+      stats.set(0, ok);
+      debug(ctx, 'PMAP_SET', { prog: m.prog, vers: m.vers, prot: m.prot, port: m.port, ok });
+      return ok;
+    },
+    PMAPPROC_UNSET: (m: pmap.mapping, ctx: CallContext) => {
+      if (!options.insecure && !isLoopback(ctx.peer)) tooWeak();
+      const owner = ownerOf(ctx.peer);
+      const a = registry.unset({ prog: m.prog, vers: m.vers, netid: 'tcp' }, owner);
+      const b = registry.unset({ prog: m.prog, vers: m.vers, netid: 'udp' }, owner);
+      stats.unset(0, a || b);
+      debug(ctx, 'PMAP_UNSET', { prog: m.prog, vers: m.vers, ok: a || b });
+      return a || b;
+    },
+    PMAPPROC_GETPORT: (m: pmap.mapping, ctx: CallContext) => {
+      const found = registry.findServicePmap(m.prog, m.vers, m.prot);
+      const p = found ? found.port : 0;
+      stats.getaddr(0, m.prog, m.vers, protToNetid(m.prot) ?? '<unknown>', p ? 'udp' : '');
+      debug(ctx, 'PMAP_GETPORT', { prog: m.prog, vers: m.vers, prot: m.prot, port: p });
+      return p;
+    },
+    PMAPPROC_DUMP: (_: void, ctx: CallContext) => {
+      debug(ctx, 'PMAP_DUMP', { entries: registry.pml.length });
+      return toPmaplist(registry.pml);
+    },
+    PMAPPROC_CALLIT: (a: pmap.call_args, ctx: CallContext) => callit(a, ctx, false),
+  };
+  const v3: Partial<Record<string, (args: never, ctx: CallContext) => unknown>> = {
+    RPCBPROC_NULL: () => undefined,
+    RPCBPROC_SET: setCom,
+    RPCBPROC_UNSET: unsetCom,
+    RPCBPROC_GETADDR: (r: rpcbp.rpcb, ctx: CallContext) => getaddrCom(r, ctx, true),
+    RPCBPROC_DUMP: (_: void, ctx: CallContext) => dump(ctx),
+    RPCBPROC_CALLIT: (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext) => callit(a, ctx, false),
+    RPCBPROC_GETTIME: gettime,
+    RPCBPROC_UADDR2TADDR: (u: string, ctx: CallContext) => uaddr2taddr(ctx.peer.netid, u),
+    RPCBPROC_TADDR2UADDR: (t: rpcbp.netbuf, ctx: CallContext) => taddr2uaddr(ctx.peer.netid, t),
+  };
+  const v4: Partial<Record<string, (args: never, ctx: CallContext) => unknown>> = {
+    ...v3,
+    RPCBPROC_BCAST: (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext) => callit(a, ctx, false),
+    RPCBPROC_GETVERSADDR: (r: rpcbp.rpcb, ctx: CallContext) => getaddrCom(r, ctx, false),
+    RPCBPROC_INDIRECT: (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext) => callit(a, ctx, true),
+    RPCBPROC_GETADDRLIST: (r: rpcbp.rpcb, ctx: CallContext) => {
+      const family = NETCONFIG[ctx.peer.netid]?.protofmly;
+      let head: rpcbp.rpcb_entry_list_ptr = null;
+      let tail: rpcbp.rpcb_entry_list | null = null;
+      let last: string | undefined;
+      for (const e of registry.rbl) {
+        if (e.prog !== r.r_prog || e.vers !== r.r_vers) continue;
+        const nc = NETCONFIG[e.netid];
+        if (!nc || !listening.has(e.netid)) return NO_REPLY; // rpcbind: an unknown netid fails the whole call (no reply)
+        if (nc.protofmly !== family) continue;
+        const maddr = addrmerge(ctx.peer.address, e.addr, r.r_addr !== '' ? r.r_addr : undefined, interfaces);
+        if (maddr === undefined) continue;
+        last = maddr;
+        const node: rpcbp.rpcb_entry_list = { rpcb_entry_map: { r_maddr: maddr, r_nc_netid: e.netid, r_nc_semantics: nc.semantics, r_nc_protofmly: nc.protofmly, r_nc_proto: nc.proto }, rpcb_entry_next: null };
+        if (tail) tail.rpcb_entry_next = node;
+        else head = node;
+        tail = node;
+      }
+      stats.getaddr(2, r.r_prog, r.r_vers, ctx.peer.netid, last);
+      debug(ctx, 'GETADDRLIST', { prog: r.r_prog, vers: r.r_vers });
+      return head;
+    },
+    RPCBPROC_GETSTAT: (_: void, ctx: CallContext) => {
+      debug(ctx, 'GETSTAT', {});
+      return stats.byVersion;
+    },
+  };
+  delete (v4 as Record<string, unknown>)['RPCBPROC_CALLIT'];
+
+  // v2 GETPORT with a short argument answers port 0 (seen of rpcbind 1.2.6): a lenient reader.
+  const lenientMapping = (r: XdrReader): pmap.mapping => {
+    const u = (): number => (r.remaining >= 4 ? r.readUint() : 0);
+    return { prog: u(), vers: u(), prot: u(), port: u() };
+  };
+  const PMAP = { ...pmap.PMAP_VERS_2, procs: { ...pmap.PMAP_VERS_2.procs, PMAPPROC_GETPORT: { ...pmap.PMAP_VERS_2.procs.PMAPPROC_GETPORT, args: [lenientMapping, pmap.PMAP_VERS_2.procs.PMAPPROC_GETPORT.args[1]] as const } } };
+
+  const server = new RpcServer({
+    maxRecordSize: RPCBIND_MAX_DATA,
+    decodeLimits: { maxStringBytes: RPCBIND_MAX_DATA, maxOpaqueBytes: RPCBIND_MAX_DATA },
+    maxConnections: options.maxConnections ?? 1024,
+    evictIdleAtCap: true,
+    idleTimeoutMs: options.idleTimeoutMs ?? 0,
+    maxDatagramSize: 65_507,
+    ...(options.peerCredentials ? { peerCredentials: options.peerCredentials } : {}),
+    observe: (c) => stats.proc(sv(c.vers), c.proc),
+    ...(options.allowUdpAmplification ? {} : { limitDatagramReply: (peer: CallPeer, requestBytes: number) => (isLoopback(peer) ? undefined : requestBytes) }),
+  });
+  server.addProgram(PMAP, v2 as never);
+  server.addProgram(rpcbp.RPCBVERS_3, v3 as never);
+  server.addProgram(rpcbp.RPCBVERS4_4, v4 as never);
+
+  try {
+    await server.listen({ transport: 'tcp', host: '::', port });
+    if (options.hosts && options.hosts.length > 0) {
+      for (const h of options.hosts) await server.listen({ transport: 'udp', host: h, port });
+    } else await server.listen({ transport: 'udp', host: '::', port });
+    if (socket !== null) {
+      await server.listen({ transport: 'unix', path: socket, mode: 0o666 });
+      if (options.abstractSocket ?? true) await server.listen({ transport: 'unix', path: '@' + socket });
+    }
+  } catch (e) {
+    server.destroy();
+    throw e;
+  }
+
+  // Liveness (--reap): entries whose server no longer answers NULL go.
+  let reaper: NodeJS.Timeout | undefined;
+  if (options.reapSeconds && options.reapSeconds > 0) {
+    const reap = async (): Promise<void> => {
+      for (const e of [...registry.rbl]) {
+        if (e.prog === RPCBPROG || e.netid === 'local') continue;
+        let ep: { host: string; port: number };
+        try {
+          ep = parseUaddr(e.addr);
+        } catch {
+          continue;
+        }
+        const host = ep.host === '0.0.0.0' ? '127.0.0.1' : ep.host === '::' ? '::1' : ep.host;
+        const c = new RpcClient({ transport: e.netid.startsWith('udp') ? 'udp' : 'tcp', host, port: ep.port }, { timeoutMs: 2000, connectTimeoutMs: 2000, retransmitMs: 500 });
+        try {
+          await c.callRaw(e.prog, e.vers, 0, () => {}, () => undefined);
+          registry.dead.delete(e);
+        } catch (err) {
+          if (registry.spread) registry.dead.add(e);
+          else {
+            registry.remove(e);
+            log({ level: 'warn', message: 'reaped: server does not answer', prog: e.prog, vers: e.vers, netid: e.netid, addr: e.addr, error: (err as Error).message });
+          }
+        } finally {
+          c.destroy();
+        }
+      }
+    };
+    const tick = (): void => {
+      reaper = setTimeout(() => void reap().finally(tick), options.reapSeconds! * 1000);
+      reaper.unref();
+    };
+    tick();
+  }
+
+  log({ level: 'info', message: 'listening', endpoints: server.endpoints.map((e) => (e.transport === 'unix' ? e.path : `${e.transport} ${e.host} ${e.port}`)) });
+
+  let closing: Promise<void> | null = null;
+  return {
+    registry,
+    stats,
+    server,
+    get endpoints() {
+      return server.endpoints;
+    },
+    saveState,
+    close() {
+      closing ??= (async () => {
+        clearTimeout(reaper);
+        const force = setTimeout(() => server.destroy(), 2000);
+        force.unref();
+        await server.close();
+        clearTimeout(force);
+        if (options.warmStart) saveState();
+        log({ level: 'info', message: 'stopped' });
+      })();
+      return closing;
+    },
+  };
+}
