@@ -68,6 +68,8 @@ export interface ServerOptions extends StreamOptions {
   callTimeoutMs?: number;
   /** Largest UDP reply, bytes. Default 8800. */
   maxDatagramSize?: number;
+  /** How long close() lets peers close their side after the server ended its own, ms, before destroying. Default 5000. */
+  closeTimeoutMs?: number;
   /** Enables the duplicate-request cache (at-most-once): `true` for the defaults, or its bounds. */
   replyCache?: boolean | ReplyCacheOptions;
   /**
@@ -232,7 +234,13 @@ export class RpcServer {
       while (this.#allRunning.size > 0 && !this.#destroyed) await new Promise((r) => setTimeout(r, 5));
       for (const u of this.#udpSockets) u.close();
       for (const c of this.#conns) c.stream.socket.end();
+      // A peer that never closes its side must not hold close() forever.
+      const linger = setTimeout(() => {
+        for (const c of this.#conns) c.stream.socket.destroy();
+      }, this.#opts.closeTimeoutMs ?? 5000);
+      linger.unref();
       await Promise.all([...this.#conns].map((c) => new Promise<void>((r) => (c.stream.socket.destroyed ? r() : c.stream.socket.once('close', () => r())))));
+      clearTimeout(linger);
       await stopped;
     })();
     return this.#closing;
