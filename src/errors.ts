@@ -80,10 +80,6 @@ export const ErrorCodes = {
   ERR_NATIVE_UNAVAILABLE: 'ERR_NATIVE_UNAVAILABLE',
   /** A native socket was given an invalid argument (not an IP literal of its family, a bad port or buffer). */
   ERR_NATIVE_ARGUMENT: 'ERR_NATIVE_ARGUMENT',
-  /** The native addon (build/Release/oncrpc_native.node) is not built or does not load (`cause`: why). */
-  ERR_NATIVE_UNAVAILABLE: 'ERR_NATIVE_UNAVAILABLE',
-  /** A native socket was given an invalid argument (not an IP literal of its family, a bad port or buffer). */
-  ERR_NATIVE_ARGUMENT: 'ERR_NATIVE_ARGUMENT',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
