@@ -6,7 +6,8 @@
 // - SET of (prog, vers, netid) already registered: TRUE if the address is the same, FALSE otherwise.
 // - UNSET of (prog, vers, netid) — netid "" means every netid — succeeds only for the superuser or the
 //   entry's owner; at the first entry it may not remove it stops with FALSE (entries before it stay
-//   removed, as rpcbind does); nothing registered is TRUE.
+//   removed, and the portmap list is left as it was: rpcbind's map_unset returns before del_pmaplist);
+//   nothing registered is TRUE.
 // - A lookup of (prog, vers, netid) returns the exact version if registered, else the LAST entry of
 //   that program and netid in list order (how clients discover the versions offered).
 // With `spread` (an oncrpc extension, off by default) several addresses may be registered for one
@@ -147,7 +148,6 @@ export class Registry {
   /** rpcbind's map_unset (netid "" = every netid). */
   unset(reg: { prog: number; vers: number; netid: string }, owner: string): boolean {
     let removed = false;
-    let ok = true;
     for (let i = 0; i < this.rbl.length; ) {
       const e = this.rbl[i]!;
       if (e.prog !== reg.prog || e.vers !== reg.vers || (reg.netid !== '' && !sameNetid(e.netid, reg.netid))) {
@@ -155,8 +155,9 @@ export class Registry {
         continue;
       }
       if (owner !== 'superuser' && e.owner !== owner) {
-        ok = false;
-        break;
+        // rpcbind returns here: what was removed stays removed, the portmap list is not touched.
+        if (removed) this.onChange?.();
+        return false;
       }
       this.rbl.splice(i, 1);
       this.dead.delete(e);
@@ -166,7 +167,7 @@ export class Registry {
       this.#unsetPmap(reg.prog, reg.vers, reg.netid);
       this.onChange?.();
     }
-    return ok;
+    return true;
   }
 
   /** rpcbind's del_pmaplist. */
