@@ -73,7 +73,7 @@ typedef struct sock {
   int handle_open;     /* uv_poll_init done and its close callback not yet run */
   int wrapper_alive;   /* the JS handle object not yet finalized */
   int env_gone;        /* the Node environment is being torn down */
-  int hook_added;
+  napi_async_cleanup_hook_handle hook; /* removed once the poll handle is closed (see on_closed) */
   int err_wakeups;
   uint32_t dropped;    /* SO_RXQ_OVFL: datagrams the kernel dropped for want of receive buffer */
   unsigned char *buf;
@@ -265,8 +265,6 @@ static void release_js(sock_t *s) {
   }
 }
 
-static void cleanup_hook(void *arg);
-
 static void on_closed(uv_handle_t *h) {
   sock_t *s = (sock_t *)h->data;
   if (s->fd >= 0) {
@@ -274,16 +272,18 @@ static void on_closed(uv_handle_t *h) {
     s->fd = -1;
   }
   s->handle_open = 0;
+  /* Only now may Node tear the environment down (and, in a worker, unload this library): libuv has
+     called this function for the last time. */
+  if (s->hook) {
+    napi_remove_async_cleanup_hook(s->hook);
+    s->hook = NULL;
+  }
   maybe_free(s);
 }
 
 static void do_close(sock_t *s) {
   if (s->closing) return;
   s->closing = 1;
-  if (s->hook_added && !s->env_gone) {
-    napi_remove_env_cleanup_hook(s->env, cleanup_hook, s);
-    s->hook_added = 0;
-  }
   release_js(s);
   if (s->handle_open) {
     uv_poll_stop(&s->poll);
@@ -294,13 +294,15 @@ static void do_close(sock_t *s) {
   }
 }
 
-static void cleanup_hook(void *arg) {
+/* The environment is going away (process exit, worker terminated) with the socket open or closing: close
+   the poll handle and keep the environment (and this library) until its close callback has run. */
+static void async_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
   sock_t *s = (sock_t *)arg;
-  s->hook_added = 0;
+  (void)handle;
   s->env_gone = 1;
   s->callback = NULL; /* the environment frees its references itself */
   s->actx = NULL;
-  do_close(s);
+  if (!s->closing) do_close(s); /* else uv_close was already called: on_closed removes the hook */
 }
 
 static void finalize_sock(napi_env env, void *data, void *hint) {
@@ -625,7 +627,7 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   s->wrapper_alive = 1;
-  if (napi_add_env_cleanup_hook(env, cleanup_hook, s) == napi_ok) s->hook_added = 1;
+  if (napi_add_async_cleanup_hook(env, async_cleanup, s, &s->hook) != napi_ok) s->hook = NULL;
   rc = uv_poll_start(&s->poll, s->events, on_poll);
   if (rc < 0) {
     do_close(s);

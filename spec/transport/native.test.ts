@@ -376,7 +376,7 @@ function nativeTests(): void {
     t.pass('no crash');
   });
 
-  t.test('a full send buffer (EAGAIN): sends are queued, flushed in order when writable; queue cap and kernel ENOBUFS are errors', { skip: !isRoot && 'needs root for a private network namespace' }, async (t) => {
+  t.test('in a private network namespace: a full send buffer (EAGAIN) queues sends, flushed in order when writable; queue cap and kernel ENOBUFS are errors; broadcasts', { skip: !isRoot && 'needs root for a private network namespace' }, async (t) => {
     // Loopback never fills a send buffer (it hands datagrams over at once): a veth with a slow token-bucket
     // qdisc in a private network namespace does, with a 4 KiB SO_SNDBUF.
     for (const cmd of ['unshare', 'ip', 'tc']) {
@@ -402,6 +402,30 @@ function nativeTests(): void {
       out.after = s.sendQueueLength;
       s.close();
       console.log(JSON.stringify(out));`;
+    // Broadcasts (there are none on lo): the destination is the broadcast address, the reply leaves from
+    // the interface's address (IP_PKTINFO's ipi_spec_dst), on an IPv4 and on a dual-stack socket.
+    const broadcast = `
+      import { PktinfoUdpSocket } from ${JSON.stringify(NATIVE_TS)};
+      import { createSocket } from 'node:dgram';
+      const out = [];
+      for (const host of ['0.0.0.0', '::']) {
+        const s = await PktinfoUdpSocket.bind({ host, port: 0 });
+        const c = createSocket('udp4');
+        await new Promise((r) => c.bind(0, '198.18.0.1', r));
+        c.setBroadcast(true);
+        s.on('message', (m, r, l) => {
+          out.push({ host, dest: l.address, replyFrom: l.replyFrom });
+          s.send(Buffer.from('re'), r.port, r.address, l.replyFrom);
+        });
+        c.on('message', (m, r) => out.push({ host, replySource: r.address }));
+        for (const d of ['198.18.0.255', '255.255.255.255']) {
+          c.send('hi', s.address().port, d);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        s.close();
+        c.close();
+      }
+      console.log(JSON.stringify(out));`;
     const node = [process.execPath, ...tsArgs(), '--input-type=module', '-e', code];
     const q = (a: string[]) => a.map((x) => `'${x.replace(/'/g, `'\\''`)}'`).join(' ');
     const script = [
@@ -417,10 +441,12 @@ function nativeTests(): void {
       `${q(node)} 5`,
       'tc qdisc replace dev v0 root tbf rate 1mbit burst 1600 limit 3000',
       `${q(node)} 1024`,
+      'ip route add default dev v0',
+      q([process.execPath, ...tsArgs(), '--input-type=module', '-e', broadcast]),
     ].join('\n');
     const r = await run('unshare', ['--net', 'bash', '-c', script], { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', NODE_OPTIONS: '' });
     t.equal(r.code, 0, r.stderr);
-    const [queued, capped, dropped] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [queued, capped, dropped, bcast] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     t.ok(queued.queued > 0, `${queued.queued} of 40 waited for room in the send buffer`);
     t.same(queued.order, [...Array(40).keys()], 'all 40 sent, in order');
     t.same(queued.errors, {});
@@ -429,6 +455,11 @@ function nativeTests(): void {
     t.ok(capped.errors.ENOBUFS > 0 && capped.order.length + capped.errors.ENOBUFS === 40, `beyond the cap: ENOBUFS (${capped.errors.ENOBUFS})`);
     t.ok(dropped.errors.ENOBUFS > 0, `the qdisc's own limit: ENOBUFS from the kernel reported (${dropped.errors.ENOBUFS}), not retried`);
     t.equal(dropped.order.length + dropped.errors.ENOBUFS, 40, 'every send called back once');
+    const expect = [];
+    for (const host of ['0.0.0.0', '::']) {
+      for (const dest of ['198.18.0.255', '255.255.255.255']) expect.push({ host, dest, replyFrom: '198.18.0.1' }, { host, replySource: '198.18.0.1' });
+    }
+    t.same(bcast, expect, 'broadcasts: local.address is the broadcast address, replyFrom the interface address');
   });
 
   t.test('a send to a port nobody listens on: ECONNREFUSED reported as an error event (ICMP), the socket goes on', async (t) => {
@@ -617,6 +648,40 @@ function nativeTests(): void {
     const r = await run(process.execPath, [...tsArgs(), '--input-type=module', '-e', code], { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', NODE_OPTIONS: '' });
     t.equal(r.code, 0, r.stderr);
     t.same(JSON.parse(r.stdout.trim()), { seen: ['boom', 'after'], caught: ['listener threw'] });
+  });
+
+  t.test('worker threads: sockets open, closing or closed when a worker ends; the addon is unloaded only after libuv let go', async (t) => {
+    // A worker that loaded the addon unloads it when it ends: a poll handle still closing then would call
+    // into unmapped code (a segfault seen before the async cleanup hook). Run in a child: a crash is a failure.
+    const code = `
+      import { Worker } from 'node:worker_threads';
+      import { createSocket } from 'node:dgram';
+      const worker = (mode) => \`
+        import { parentPort } from 'node:worker_threads';
+        import { PktinfoUdpSocket } from ${JSON.stringify(NATIVE_TS)};
+        const s = await PktinfoUdpSocket.bind({ host: '127.0.0.1', port: 0 });
+        s.on('message', (b, r, l) => {
+          parentPort.postMessage(['msg', b.toString(), l.address]);
+          if ('\${mode}' === 'close-then-exit') { s.close(); process.exit(0); }
+          if ('\${mode}' === 'close') { s.close(); parentPort.close(); }
+        });
+        parentPort.postMessage(['port', s.address().port]);\`;
+      const results = [];
+      for (const mode of ['terminate', 'close-then-exit', 'close', 'terminate']) {
+        const w = new Worker(worker(mode), { eval: true });
+        const port = await new Promise((r) => w.on('message', (m) => m[0] === 'port' && r(m[1])));
+        const got = new Promise((r) => w.on('message', (m) => m[0] === 'msg' && r(m[1])));
+        const c = createSocket('udp4');
+        c.send('hi', port, '127.0.0.1');
+        const msg = await got;
+        c.close();
+        const exit = mode === 'terminate' ? await w.terminate() : await new Promise((r) => w.on('exit', r));
+        results.push([mode, msg, exit]);
+      }
+      console.log(JSON.stringify(results));`;
+    const r = await run(process.execPath, [...tsArgs(), '--input-type=module', '-e', code], { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', NODE_OPTIONS: '' });
+    t.equal(r.code, 0, `exit status ${r.code} ${r.stderr}`);
+    t.same(JSON.parse(r.stdout.trim() || 'null'), [['terminate', 'hi', 1], ['close-then-exit', 'hi', 0], ['close', 'hi', 0], ['terminate', 'hi', 1]]);
   });
 
   t.test('unref() lets the process exit with the socket open; ref() keeps it alive', async (t) => {
