@@ -319,6 +319,7 @@ export class RpcServer {
     conn.stream = new RecordStream(socket, (rec) => this.#onRecord(conn, rec), this.#opts);
     this.#conns.add(conn);
     socket.on('error', () => {}); // 'close' follows; errors are the peer's business
+    socket.on('drain', () => this.#drainBacklog(conn));
     socket.on('close', () => {
       this.#conns.delete(conn);
       clearTimeout(conn.idle);
@@ -343,8 +344,10 @@ export class RpcServer {
   #onRecord(conn: Conn, record: Uint8Array): void {
     conn.lastActive = Date.now();
     this.#armIdle(conn);
-    if (conn.running.size >= this.#opts.maxCallsPerConnection || this.#allRunning.size >= this.#opts.maxCalls || conn.backlog.length > 0) {
-      // At a cap: hold the record and stop reading until calls finish (backpressure on the caller).
+    if (conn.running.size >= this.#opts.maxCallsPerConnection || this.#allRunning.size >= this.#opts.maxCalls || conn.backlog.length > 0 || conn.stream.socket.writableNeedDrain) {
+      // At a cap, or the peer is not reading its replies: hold the record and stop reading until calls
+      // finish and replies drain (backpressure on the caller; a peer that never reads cannot make the
+      // server queue replies without bound).
       conn.backlog.push(record);
       if (!conn.paused) {
         conn.paused = true;
@@ -377,11 +380,11 @@ export class RpcServer {
   }
 
   #drainBacklog(conn: Conn): void {
-    while (conn.backlog.length > 0 && conn.running.size < this.#opts.maxCallsPerConnection && this.#allRunning.size < this.#opts.maxCalls) {
+    while (conn.backlog.length > 0 && conn.running.size < this.#opts.maxCallsPerConnection && this.#allRunning.size < this.#opts.maxCalls && !conn.stream.socket.writableNeedDrain) {
       if (conn.stream.socket.destroyed) return;
       this.#handleStream(conn, conn.backlog.shift()!);
     }
-    if (conn.backlog.length === 0 && conn.paused && !conn.stream.socket.destroyed) {
+    if (conn.backlog.length === 0 && conn.paused && !conn.stream.socket.destroyed && !conn.stream.socket.writableNeedDrain) {
       conn.paused = false;
       conn.stream.socket.resume();
     }

@@ -5,7 +5,8 @@
 // written with a single write (or, when large opaques were spliced in, one corked writev), never
 // concatenated. Node does not copy a buffer handed to socket.write: if the kernel did not take all of
 // it at once the socket keeps a reference, so the writer's buffer then belongs to the socket and the
-// next message gets a fresh writer. Receiving: a RecordDecoder with size and fragment caps; a record
+// next message gets a fresh writer; while the socket is congested, messages are handed over as
+// exact-size copies instead (one small copy beats a fresh 4 KiB buffer per queued message). Receiving: a RecordDecoder with size and fragment caps; a record
 // over the cap, or any record-marking error, destroys the socket (the stream cannot be trusted).
 
 import type { Socket } from 'node:net';
@@ -76,16 +77,22 @@ export class RecordStream {
    */
   send(): boolean {
     const s = this.socket;
-    const vector = endRecord(this.#writer, this.#maxFragment);
+    const w = this.#writer;
+    const vector = endRecord(w, this.#maxFragment);
     if (s.destroyed) return false;
-    if (vector.length === 1) s.write(vector[0]!);
+    // Already congested: the socket will hold what we write for a while, so give it exact-size copies
+    // of the parts that live in our buffer (the writer stays ours; spliced opaques are the caller's).
+    const congested = s.writableLength > 0;
+    const own = (v: Uint8Array): Uint8Array => (congested && v.buffer === w.buf.buffer ? Uint8Array.prototype.slice.call(v) : v);
+    if (vector.length === 1) s.write(own(vector[0]!));
     else {
       s.cork();
-      for (const v of vector) s.write(v);
+      for (const v of vector) s.write(own(v));
       s.uncork();
     }
-    // The socket still holds (part of) our buffer: it is the socket's now.
-    if (s.writableLength > 0) this.#writer = new XdrWriter(this.#writerOptions);
+    // Not congested before, but the kernel did not take it all: the socket still holds (part of) our
+    // buffer, which is the socket's now; the next message gets a fresh writer.
+    if (!congested && s.writableLength > 0) this.#writer = new XdrWriter(this.#writerOptions);
     return !s.writableNeedDrain;
   }
 }
