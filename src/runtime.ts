@@ -4,7 +4,7 @@
 
 export { ErrorCodes, XdrDecodeError, XdrEncodeError, XdrError } from './errors.js';
 export { readVoid, writeVoid, type CallContext, type CallOptions, type ProgramDescriptor } from './rpc/program.js';
-export { atPath, notInt, notUint, notHyper, notUhyper, notBool, notNumber, notEnum, noArm, notBoxed, badLength, badEnum, badBool } from './xdr/value-errors.js';
+export { atPath, notInt, notUint, notHyper, notUhyper, notBool, notNumber, notEnum, noArm, notBoxed, badLength, badEnum, badBool, notObject, notArray, notTuple } from './xdr/value-errors.js';
 export type { Quadruple } from './xdr/quadruple.js';
 export type { XdrReader } from './xdr/reader.js';
 export type { XdrWriter } from './xdr/writer.js';

@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { XdrReader, XdrWriter } from '../../dist/xdr/index.js';
 import { buildCodecs, compileTimes } from './codecs.js';
 import { from as fromJs, to as toJs, types as J } from './codec-jsxdr.js';
+import { jsonPackCodec, version as jsonPackVersion } from './codec-jsonpack.js';
+import * as hand from './hand-readdirplus.js';
 import { clockName, median, timer } from './timing.js';
 import * as values from './values.js';
 
@@ -49,6 +51,7 @@ const WORKLOADS = [
     type: 'READDIRPLUS3res',
     comb: true,
     js: J.READDIRPLUS3res,
+    hand: { read: hand.readREADDIRPLUS3res, write: hand.writeREADDIRPLUS3res },
   },
   {
     id: 'read',
@@ -76,7 +79,9 @@ for (const w of WORKLOADS) {
   w.write = generated[`write${fnName(w.type)}`];
   w.read = generated[`read${fnName(w.type)}`];
   assert.equal(typeof w.write, 'function', `generated write${fnName(w.type)}`);
-  w.comb = w.comb ? loaded.type(w.type) : null;
+  // the loader's codec of the type: compiled from workloads.x at load time (interpret.ts), as `oncrpc call`,
+  // `oncrpc serve` and dynamic clients get it
+  w.comb = w.comb ? loaded.codec(w.type) : null;
 }
 
 const SPLICE_THRESHOLD = 8192;
@@ -129,6 +134,7 @@ function setup(w) {
   const bytes = writer.toBytes(); // the reference encoding; a Uint8Array with its own ArrayBuffer
   const bytesBuf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length); // same memory, for js-xdr
   const jsValue = toJs[w.id](v);
+  const jp = jsonPackCodec(w.id, v);
 
   const f = {
     genEncode: () => {
@@ -158,10 +164,23 @@ function setup(w) {
       reader.expectEnd();
       return out;
     }),
+    handEncode: w.hand && (() => {
+      writer.reset();
+      w.hand.write(writer, v);
+      return writer.finish();
+    }),
+    handDecode: w.hand && (() => {
+      reader.reset(bytes);
+      const out = w.hand.read(reader);
+      reader.expectEnd();
+      return out;
+    }),
     jsEncode: () => w.js.toXDR(jsValue),
     jsDecode: () => w.js.fromXDR(bytesBuf),
+    jpEncode: jp && jp.encode,
+    jpDecode: jp && (() => jp.decode(bytes)),
   };
-  return { ...w, bytes, f };
+  return { ...w, bytes, f, jp };
 }
 
 const concat = (chunks) => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.length)));
@@ -175,6 +194,12 @@ function check(s) {
   if (f.combEncode) same(f.combEncode(), bytes, `${id} combinators encode`);
   assert.deepStrictEqual(f.genDecode(), value, `${id} oncrpc decode`);
   if (f.combDecode) assert.deepStrictEqual(f.combDecode(), value, `${id} combinators decode`);
+  if (f.handEncode) same(f.handEncode(), bytes, `${id} hand-written encode`);
+  if (f.handDecode) assert.deepStrictEqual(f.handDecode(), value, `${id} hand-written decode`);
+  if (s.jp) {
+    same(f.jpEncode(), bytes, `${id} json-pack encode`);
+    assert.deepStrictEqual(s.jp.back(f.jpDecode()), value, `${id} json-pack decode`);
+  }
   assert.deepStrictEqual(fromJs[id](f.jsDecode()), value, `${id} js-xdr decode`);
   if (s.splice) checkZeroCopy(s);
 }
@@ -203,7 +228,7 @@ for (const s of set) writeFileSync(join(build, `${s.id}.bin`), s.bytes);
 for (const s of set) check(s);
 runHarness(harness, 0, 0, 1);
 for (const s of set) same(readFileSync(join(build, `${s.id}.c.bin`)), s.bytes, `${s.id} libtirpc re-encode`);
-log('outputs: byte-identical across oncrpc gen, the run-time loader, js-xdr and libtirpc; decodes round-trip; READ decoded without copying');
+log('outputs: byte-identical across oncrpc gen, the run-time loader, the hand-written ceiling, js-xdr, json-pack and libtirpc; decodes round-trip; READ decoded without copying');
 
 // Every measurement gets one run per round; rounds interleave all of them (C included, one harness
 // process per workload per round), so load bursts from elsewhere spread over every implementation.
@@ -226,6 +251,8 @@ for (const s of set) {
     row('oncrpc gen (encode contiguous)', f.genEncode, null, { decodeSameAs: 'oncrpc gen (encode spliced)' });
   } else row('oncrpc gen (generated code)', f.genEncode, f.genDecode);
   if (f.combEncode) row('oncrpc .x loaded at run time', f.combEncode, f.combDecode);
+  if (f.handEncode) row('oncrpc hand-written ceiling', f.handEncode, f.handDecode);
+  if (s.jp) row(`${s.jp.impl} ${jsonPackVersion}`, f.jpEncode, f.jpDecode);
   row('@stellar/js-xdr', f.jsEncode, f.jsDecode);
   const c = row('libtirpc (C, rpcgen)', null, null);
   const cruns = { encode: [], decode: [] };
@@ -259,7 +286,9 @@ for (const r of rows) {
   const ratio = (b, k) => (b && r[k] && b[k] ? r[k].ops / b[k].ops : null);
   const c0 = base('libtirpc (C, rpcgen)');
   const j0 = base('@stellar/js-xdr');
+  const g0 = rows.find((x) => x.workload === r.workload && x.impl.startsWith('oncrpc gen'));
   r.vsC = { encode: ratio(c0, 'encode'), decode: ratio(c0, 'decode') };
+  r.vsGen = { encode: ratio(g0, 'encode'), decode: ratio(g0, 'decode') };
   r.vsJs = { encode: ratio(j0, 'encode'), decode: ratio(j0, 'decode') };
 }
 
@@ -290,7 +319,7 @@ function printTable() {
   };
   const x = (v) => (v === null ? '—' : `${v >= 10 ? v.toFixed(1) : v.toFixed(2)}×`);
   const pair = (o) => `${x(o.encode)} / ${x(o.decode)}`;
-  const head = ['workload', 'impl', 'encode ops/s', 'decode ops/s', 'encode MB/s', 'decode MB/s', 'vs libtirpc (enc / dec)', 'vs js-xdr (enc / dec)'];
+  const head = ['workload', 'impl', 'encode ops/s', 'decode ops/s', 'encode MB/s', 'decode MB/s', 'vs libtirpc (enc / dec)', 'vs oncrpc gen (enc / dec)', 'vs js-xdr (enc / dec)'];
   const lines = [];
   let last = '';
   for (const r of rows) {
@@ -304,10 +333,11 @@ function printTable() {
       r.encode ? mb(r.encode.ops, r.bytes) : '—',
       r.decode ? mb(r.decode.ops, r.bytes) : '—',
       pair(r.vsC),
+      pair(r.vsGen),
       pair(r.vsJs),
     ]);
   }
-  const right = [false, false, true, true, true, true, true, true];
+  const right = [false, false, true, true, true, true, true, true, true];
   const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => `| ${cells.map((c, i) => (right[i] ? c.padStart(width[i]) : c.padEnd(width[i]))).join(' | ')} |`;
   const out = [fmt(head), `|${width.map((w, i) => (right[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`];

@@ -6,10 +6,10 @@
 // (`entries[3].name`, `next#2`): values checked inside a run throw with their full path, everything else
 // is annotated by one try/catch per function that tracks the field being handled in `at`.
 
-import type { Declaration, UnionCase } from './ast.js';
+import type { Declaration, UnionCase, Value } from './ast.js';
 import { caseLiteral, defaultDiscriminantType, enumOf } from './emit-types.js';
 import { type Model, type Shape, type TypeInfo, declName } from './emit-model.js';
-import { capitalize, isReservedLocal, member, propKey, quote } from './names.js';
+import { capitalize, isIdentifier, isReservedLocal, member, propKey, quote } from './names.js';
 import { Printer } from './printer.js';
 
 /** One part of an error path: a field name, or a loop index variable. */
@@ -153,6 +153,15 @@ class Fn {
     return { lines, value };
   }
 
+  /**
+   * Drops the declaration at `lines[at]` of local `name` if no later line uses it (a run of hypers writes
+   * through `w.putHyper`, not through the view).
+   */
+  dropIfUnused(at: number, name: string): void {
+    const used = new RegExp(`(?<![\\w$.'\`])${name.replace(/\$/g, '\\$')}\\.set`);
+    if (!this.p.lines.slice(at + 1).some((l) => used.test(l))) this.p.lines.splice(at, 1);
+  }
+
   /** `open`, captured lines, `close`. */
   rawBlock(open: string, lines: readonly string[], close = '}'): void {
     this.p.line(open);
@@ -161,14 +170,51 @@ class Fn {
   }
 }
 
+/** Options of the codec emitter. */
+export interface CodecEmitterOptions {
+  /**
+   * Plain JavaScript instead of TypeScript: no type annotations, casts or `export`, case labels and bounds
+   * as numbers (the module's constants are not emitted). The run-time loader evaluates this text
+   * (interpret.ts); `oncrpc gen` writes the TypeScript. The statements are the same.
+   */
+  js?: boolean;
+}
+
 export class CodecEmitter {
   readonly helpers = new Set<string>();
   readonly imports = new Set<string>();
   /** Enum value sets, by enum. */
   readonly #values = new Map<TypeInfo, string>();
   readonly #linkFns = new Map<TypeInfo, { read: string; write: string }>();
+  readonly js: boolean;
 
-  constructor(readonly m: Model) {}
+  constructor(
+    readonly m: Model,
+    options: CodecEmitterOptions = {},
+  ) {
+    this.js = options.js ?? false;
+  }
+
+  /** A type annotation (`: number`), or nothing in JavaScript. */
+  #t(annotation: string): string {
+    return this.js ? '' : annotation;
+  }
+
+  /** `expr as type`, or `expr` in JavaScript. */
+  #as(expr: string, type: string): string {
+    return this.js ? expr : `${expr} as ${type}`;
+  }
+
+  /** `expr!` (non-null assertion), or `expr` in JavaScript. */
+  #nn(expr: string): string {
+    return this.js ? expr : `${expr}!`;
+  }
+
+  /** A union case label: the enum member (`nfsstat3.NFS3_OK`) in TypeScript, the number in JavaScript. */
+  #label(t: TypeInfo, v: Value): string {
+    const lit = caseLiteral(this.m, t, v);
+    return this.js && lit.expr !== 'true' && lit.expr !== 'false' ? String(lit.value) : lit.expr;
+  }
 
   emit(out: Printer): void {
     for (const t of this.m.types) {
@@ -195,7 +241,7 @@ export class CodecEmitter {
       // Value sets of enums defined in another .x module (their own set is private to it).
       if (t.owner === this.m || t.def.kind !== 'enum') continue;
       const vals = t.def.body.members.map((mm) => String(t.owner.value(mm.value)));
-      out.line(`const ${name}: ReadonlySet<number> = new Set([${vals.join(', ')}]);`);
+      out.line(`const ${name}${this.#t(': ReadonlySet<number>')} = new Set([${vals.join(', ')}]);`);
     }
     // The error helpers (atPath, notUint, badEnum, …) are imported from 'oncrpc/runtime' (src/xdr/value-errors.ts),
     // not repeated in every generated module.
@@ -219,9 +265,9 @@ export class CodecEmitter {
     out.line(doc);
     out.block(`${head} {`, () => {
       if (kind === 'read' && fn.usesView) out.line('const d = r.view;');
-      if (fn.scratch.has('x')) out.line('let x: number;');
-      if (fn.scratch.has('h')) out.line('let h: bigint;');
-      if (fn.scratch.has('b')) out.line('let b: boolean;');
+      if (fn.scratch.has('x')) out.line(`let x${this.#t(': number')};`);
+      if (fn.scratch.has('h')) out.line(`let h${this.#t(': bigint')};`);
+      if (fn.scratch.has('b')) out.line(`let b${this.#t(': boolean')};`);
       if (!fn.usesAt) {
         out.append(fn.p.lines);
         return;
@@ -236,11 +282,13 @@ export class CodecEmitter {
 
   #readHead(name: string, ts: string, exported = true): string {
     this.imports.add('XdrReader');
+    if (this.js) return `function ${name}(r)`;
     return `${exported ? 'export ' : ''}function ${name}(r: XdrReader): ${ts}`;
   }
 
   #writeHead(name: string, ts: string, exported = true): string {
     this.imports.add('XdrWriter');
+    if (this.js) return `function ${name}(w, v)`;
     return `${exported ? 'export ' : ''}function ${name}(w: XdrWriter, v: ${ts}): void`;
   }
 
@@ -248,15 +296,13 @@ export class CodecEmitter {
     if (t.def.kind !== 'enum') return;
     const set = this.#valuesOf(t);
     const vals = t.def.body.members.map((mm) => String(this.m.value(mm.value)));
-    out.line(`const ${set}: ReadonlySet<number> = new Set([${vals.join(', ')}]);`);
+    out.line(`const ${set}${this.#t(': ReadonlySet<number>')} = new Set([${vals.join(', ')}]);`);
     out.line('');
-    this.imports.add('XdrReader');
-    this.imports.add('XdrWriter');
     out.line(`/** Reads enum ${t.xName}: one of its values, else XdrDecodeError ERR_XDR_ENUM. */`);
-    out.block(`export function ${t.read}(r: XdrReader): ${t.ts} {`, () => out.line(`return r.readEnum(${set}, ${quote(t.xName)}) as ${t.ts};`));
+    out.block(`${this.#readHead(t.read, t.ts)} {`, () => out.line(`return ${this.#as(`r.readEnum(${set}, ${quote(t.xName)})`, t.ts)};`));
     out.line('');
     out.line(`/** Writes enum ${t.xName}; XdrEncodeError for a value it does not have. */`);
-    out.block(`export function ${t.write}(w: XdrWriter, v: ${t.ts}): void {`, () => out.line(`w.writeEnum(v, ${set}, ${quote(t.xName)});`));
+    out.block(`${this.#writeHead(t.write, t.ts)} {`, () => out.line(`w.writeEnum(v, ${set}, ${quote(t.xName)});`));
     out.line('');
   }
 
@@ -306,6 +352,7 @@ export class CodecEmitter {
     this.#function(out, rdoc, this.#readHead(readName, t.ts, !link), rf, 'read');
     // write
     const wf = new Fn(this.m, t, '', ['w', 'v']);
+    wf.line(`if (v === null || typeof v !== 'object') throw ${this.#use('notObject')}(v, ${quote(`struct ${t.xName}`)});`);
     this.#writeItems(wf, items);
     const wdoc = link ? `/** Writes one node of ${what}, without its \`${declName(link)}\`. */` : `/** Writes ${what}. */`;
     this.#function(out, wdoc, this.#writeHead(writeName, t.ts, !link), wf, 'write');
@@ -365,7 +412,7 @@ export class CodecEmitter {
     // An int default arm types its discriminant `number`, so TS cannot narrow the arms: cast to the arm.
     const intDefault = hasDefault && dshape.k !== 'enum' && dshape.k !== 'bool';
     const armAcc = (arm: Declaration): string =>
-      intDefault ? `(v as { ${propKey(declName(arm))}: ${m.tsOfDecl(arm)} })${accessor(declName(arm))}` : member('v', declName(arm));
+      intDefault && !this.js ? `(v as { ${propKey(declName(arm))}: ${m.tsOfDecl(arm)} })${accessor(declName(arm))}` : member('v', declName(arm));
 
     // Frozen singletons for single-label void arms.
     const singletons = new Map<number, string>();
@@ -375,7 +422,8 @@ export class CodecEmitter {
       const label = lit.expr.includes('.') ? lit.expr.slice(lit.expr.lastIndexOf('.') + 1) : lit.expr === 'true' ? 'TRUE' : lit.expr === 'false' ? 'FALSE' : lit.expr.replace('-', 'm');
       const name = m.names.claim(`${t.ts}_${label}`, true);
       singletons.set(i, name);
-      out.line(`const ${name}: ${t.ts} = Object.freeze({ ${propKey(dn)}: ${lit.expr} } as const);`);
+      if (this.js) out.line(`const ${name} = Object.freeze({ ${propKey(dn)}: ${this.#label(t, c.values[0]!)} });`);
+      else out.line(`const ${name}: ${t.ts} = Object.freeze({ ${propKey(dn)}: ${lit.expr} } as const);`);
     });
     if (singletons.size) out.line('');
 
@@ -402,7 +450,7 @@ export class CodecEmitter {
     };
     rf.p.block(`switch (${dl}) {`, () => {
       body.cases.forEach((c, i) => {
-        for (const v of c.values) rf.line(`case ${caseLiteral(m, t, v).expr}:`);
+        for (const v of c.values) rf.line(`case ${this.#label(t, v)}:`);
         this.#caseBody(rf, () => emitArm(c.arm, dl, singletons.get(i)));
       });
       rf.line('default:');
@@ -410,7 +458,7 @@ export class CodecEmitter {
         const bad = `r.badDiscriminant(${dl}, ${quote(t.xName)}, start)`;
         if (hasDefault && defaultType !== null) {
           if (enumT) rf.line(`if (!${this.#valuesOf(enumT)}.has(${dl})) throw ${this.#use('badEnum')}(${dl}, ${quote(enumT.xName)}, start, '');`);
-          const cast = enumT ? `${dl} as ${defaultType}` : dl;
+          const cast = enumT ? this.#as(dl, defaultType) : dl;
           emitArm(body.default, cast);
         } else if (enumT) {
           rf.line(`throw ${this.#valuesOf(enumT)}.has(${dl}) ? ${bad} : ${this.#use('badEnum')}(${dl}, ${quote(enumT.xName)}, start, '');`);
@@ -421,7 +469,7 @@ export class CodecEmitter {
     this.#function(rfOut, `/** Reads union ${t.xName} (switch on \`${dn}\`). */`, this.#readHead(t.read, t.ts), rf, 'read');
     if (needStart) {
       // `start` (the discriminant's offset) goes before everything else in the body.
-      const i = rfOut.lines.findIndex((l) => l.startsWith('export function'));
+      const i = rfOut.lines.findIndex((l) => /^(export )?function /.test(l));
       rfOut.lines.splice(i + 1, 0, '  const start = r.pos;');
     }
     out.append(rfOut.lines);
@@ -437,9 +485,10 @@ export class CodecEmitter {
       }
       return { name: dn, shape: dshape, acc: dacc, checked: c !== null };
     };
+    wf.line(`if (v === null || typeof v !== 'object') throw ${this.#use('notObject')}(v, ${quote(`union ${t.xName}`)});`);
     wf.p.block(`switch (${dacc}) {`, () => {
       for (const c of body.cases) {
-        for (const v of c.values) wf.line(`case ${caseLiteral(m, t, v).expr}:`);
+        for (const v of c.values) wf.line(`case ${this.#label(t, v)}:`);
         this.#caseBody(wf, () => {
           const items = [discItem(c)];
           if (c.arm.kind !== 'void') items.push({ name: declName(c.arm), shape: m.shapeOfDecl(c.arm), acc: armAcc(c.arm) });
@@ -456,7 +505,7 @@ export class CodecEmitter {
           this.#writeItems(wf, items);
           wf.line('return;');
         } else {
-          wf.line(`throw ${this.#use('noArm')}((v as { ${propKey(dn)}: unknown })${accessor(dn)}, ${quote(t.xName)}, ${quote(dn)});`);
+          wf.line(`throw ${this.#use('noArm')}(${this.js ? member('v', dn) : `(v as { ${propKey(dn)}: unknown })${accessor(dn)}`}, ${quote(t.xName)}, ${quote(dn)});`);
         }
       });
     });
@@ -586,7 +635,7 @@ export class CodecEmitter {
     if (s.k === 'optional') {
       // Optional data of a type read by statements (a typedef'd fixed-size array folded into the shape).
       const l = fn.fieldLocal(name);
-      fn.line(`let ${l}: ${this.m.tsOfShape(s)} = null;`);
+      fn.line(`let ${l}${this.#t(`: ${this.m.tsOfShape(s)}`)} = null;`);
       fn.p.block('if (r.readOptional()) {', () =>
         fn.scope(() => {
           const inner = this.#readInto(fn, s.of, `${name}_value`);
@@ -605,7 +654,7 @@ export class CodecEmitter {
       fn.line(`const ${n} = r.readArrayLength(${s.max ? s.max.expr : 'undefined'}, ${min});`);
     } else n = s.size.expr;
     const l = fn.fieldLocal(name);
-    fn.line(`const ${l} = new Array<${s.ts}>(${n});`);
+    fn.line(`const ${l} = new Array${this.#t(`<${s.ts}>`)}(${n});`);
     if (elemSize !== null) {
       // The count was checked against the bytes left (fixed arrays: checked here), so one check covers all.
       fn.usesView = true;
@@ -664,7 +713,7 @@ export class CodecEmitter {
         const l = fn.fieldLocal(local);
         fn.line(`const ${l} = d.getInt32(${offText(off)});`);
         fn.line(`if (!${this.#valuesOf(s.t)}.has(${l})) throw ${this.#use('badEnum')}(${l}, ${quote(s.t.xName)}, ${offText(off)}, ${pathText(path)});`);
-        return `${l} as ${s.t.ts}`;
+        return this.#as(l, s.t.ts);
       }
       case 'struct': {
         if (s.t.def.kind !== 'struct') throw new Error(`internal: shape 'struct' of ${s.t.def.kind} ${s.t.xName}`);
@@ -681,7 +730,7 @@ export class CodecEmitter {
       case 'fixedArray': {
         const size = this.m.fixedSize(s.of)!;
         const l = fn.fieldLocal(local);
-        fn.line(`const ${l} = new Array<${s.ts}>(${s.size.expr});`);
+        fn.line(`const ${l} = new Array${this.#t(`<${s.ts}>`)}(${s.size.expr});`);
         this.#readLoop(fn, l, s.size.expr, s.of, size, off, path);
         return l;
       }
@@ -706,6 +755,7 @@ export class CodecEmitter {
         const d = fn.fresh('d');
         const p = fn.fresh('p');
         fn.line(`w.reserve(${g.size});`);
+        const decl = fn.p.lines.length;
         fn.line(`const ${d} = w.view;`);
         fn.line(`const ${p} = w.pos;`);
         let off: Off = { base: p, k: 0 };
@@ -718,6 +768,7 @@ export class CodecEmitter {
           off = addOff(off, this.m.fixedSize(it.shape)!);
         }
         fn.line(`w.pos = ${p} + ${g.size};`);
+        fn.dropIfUnused(decl, d);
         continue;
       }
       const it = g.item;
@@ -782,6 +833,7 @@ export class CodecEmitter {
         let n: string;
         if (s.k === 'array') {
           n = fn.fresh('n');
+          fn.line(`if (!Array.isArray(${a})) throw ${this.#use('notArray')}(${a}, '');`);
           fn.line(`const ${n} = ${a}.length;`);
           fn.line(`w.writeArrayLength(${n}${s.max ? ', ' + s.max.expr : ''});`);
         } else {
@@ -793,16 +845,18 @@ export class CodecEmitter {
           const d = fn.fresh('d');
           const p = fn.fresh('p');
           fn.line(`w.reserve(${n} * ${size});`);
+          const decl = fn.p.lines.length;
           fn.line(`const ${d} = w.view;`);
           fn.line(`const ${p} = w.pos;`);
           this.#writeLoop(fn, d, a, n, s.of, size, { base: p, k: 0 }, []);
           fn.line(`w.pos = ${p} + ${n} * ${size};`);
+          fn.dropIfUnused(decl, d);
           return;
         }
         const i = fn.fresh('i');
         fn.line(`let ${i} = 0;`);
         fn.p.block('try {', () => {
-          const { lines } = fn.capture(() => fn.scope(() => this.#writeStmt(fn, s.of, `${a}[${i}]!`, `${name}_elem`)));
+          const { lines } = fn.capture(() => fn.scope(() => this.#writeStmt(fn, s.of, this.#nn(`${a}[${i}]`), `${name}_elem`)));
           if (lines.length === 1) fn.line(`for (; ${i} < ${n}; ${i}++) ${lines[0]!.trimStart()}`);
           else fn.rawBlock(`for (; ${i} < ${n}; ${i}++) {`, lines);
         }, '} catch (e) {');
@@ -823,7 +877,7 @@ export class CodecEmitter {
           fn.line(`const ${o} = ${offText(b)};`);
           b = { base: o, k: 0 };
         }
-        let elem = `${arr}[${i}]!`;
+        let elem = this.#nn(`${arr}[${i}]`);
         if (of.k === 'struct') {
           const e = fn.fresh('a');
           fn.line(`const ${e} = ${elem};`);
@@ -865,16 +919,18 @@ export class CodecEmitter {
         fn.line(`${d}.${VIEW[s.k][1]}(${at}, x);`);
         return;
       case 'hyper':
+        // asIntN(64, h) === h is the range check optimised code does in registers; putHyper stores through
+        // a BigUint64Array (both: bench/xdr/micro.js "unsigned hyper").
         fn.scratch.add('h');
         fn.line(`h = ${acc};`);
-        fn.line(`if (typeof h !== 'bigint' || h < -0x8000000000000000n || h > 0x7fffffffffffffffn) throw ${this.#use('notHyper')}(h, ${pt});`);
-        fn.line(`${d}.setBigInt64(${at}, h);`);
+        fn.line(`if (typeof h !== 'bigint' || BigInt.asIntN(64, h) !== h) throw ${this.#use('notHyper')}(h, ${pt});`);
+        fn.line(`w.putHyper(${at}, h);`);
         return;
       case 'uhyper':
         fn.scratch.add('h');
         fn.line(`h = ${acc};`);
-        fn.line(`if (typeof h !== 'bigint' || h < 0n || h > 0xffffffffffffffffn) throw ${this.#use('notUhyper')}(h, ${pt});`);
-        fn.line(`${d}.setBigUint64(${at}, h);`);
+        fn.line(`if (typeof h !== 'bigint' || BigInt.asUintN(64, h) !== h) throw ${this.#use('notUhyper')}(h, ${pt});`);
+        fn.line(`w.putUhyper(${at}, h);`);
         return;
       case 'bool':
         fn.scratch.add('b');
@@ -885,10 +941,16 @@ export class CodecEmitter {
       case 'struct': {
         if (s.t.def.kind !== 'struct') throw new Error(`internal: shape 'struct' of ${s.t.def.kind} ${s.t.xName}`);
         let o = off;
+        let obj = acc;
+        if (!isIdentifier(acc)) {
+          obj = fn.fresh('a');
+          fn.line(`const ${obj} = ${acc};`);
+        }
+        fn.line(`if (${obj} === null || typeof ${obj} !== 'object') throw ${this.#use('notObject')}(${obj}, ${quote(`struct ${s.t.xName}`)}, ${pt});`);
         for (const f of s.t.def.fields) {
           if (f.kind === 'void') continue;
           const fs = s.t.owner.shapeOfDecl(f);
-          this.#writeLeaf(fn, d, fs, member(acc, f.name), o, [...path, { s: f.name }]);
+          this.#writeLeaf(fn, d, fs, member(obj, f.name), o, [...path, { s: f.name }]);
           o = addOff(o, this.m.fixedSize(fs)!);
         }
         return;
@@ -935,6 +997,7 @@ export class CodecEmitter {
           this.imports.add('XdrReader');
           this.imports.add('XdrWriter');
           const ts = m.tsOfDecl(d);
+          if (this.js) return `[(r) => ${expr}, (w, v) => ${wf.p.lines[0]!.replace(/;$/, '')}]`;
           return `[(r: XdrReader): ${ts} => ${expr}, (w: XdrWriter, v: ${ts}): void => ${wf.p.lines[0]!.replace(/;$/, '')}]`;
         }
       }
@@ -950,11 +1013,12 @@ export class CodecEmitter {
     const rf = new Fn(m, null, '', ['r', 'd']);
     const exprs = this.#readItems(rf, items);
     rf.line(`return ${live.length === 1 ? exprs[0] : `[${exprs.join(', ')}]`};`);
-    this.#function(out, `/** Reads ${fnBase}. */`, `function ${read}(r: XdrReader): ${ts}`, rf, 'read');
+    this.#function(out, `/** Reads ${fnBase}. */`, this.js ? `function ${read}(r)` : `function ${read}(r: XdrReader): ${ts}`, rf, 'read');
     this.imports.add('XdrReader');
     const wf = new Fn(m, null, '', ['w', 'v']);
+    if (live.length > 1) wf.line(`if (!Array.isArray(v) || v.length !== ${live.length}) throw ${this.#use('notTuple')}(${live.length});`);
     this.#writeItems(wf, items);
-    this.#function(out, `/** Writes ${fnBase}. */`, `function ${write}(w: XdrWriter, v: ${ts}): void`, wf, 'write');
+    this.#function(out, `/** Writes ${fnBase}. */`, this.js ? `function ${write}(w, v)` : `function ${write}(w: XdrWriter, v: ${ts}): void`, wf, 'write');
     this.imports.add('XdrWriter');
     return `[${read}, ${write}]`;
   }

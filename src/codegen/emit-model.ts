@@ -77,8 +77,15 @@ export class Model {
   /** Models of the .x files this one uses types from (Schema.imports). */
   readonly imported: Model[];
 
-  constructor(readonly schema: Schema) {
-    this.imported = (schema.imports ?? []).map((s) => new Model(s));
+  /**
+   * `literals`: bounds and sizes are written as numbers, never as the .x constant's name (for code that is
+   * evaluated without the module's constants: the run-time loader's JavaScript).
+   */
+  constructor(
+    readonly schema: Schema,
+    readonly options: { literals?: boolean } = {},
+  ) {
+    this.imported = (schema.imports ?? []).map((s) => new Model(s, options));
     const defs = schema.spec.definitions;
     // Constants first: their names are the most visible (bounds refer to them).
     for (const d of defs) if (d.kind === 'const' || d.kind === 'stringConst') this.constNames.set(d.name, this.names.claim(d.name, true));
@@ -141,7 +148,7 @@ export class Model {
 
   bound(v: Value): Bound {
     const n = Number(this.schema.value(v));
-    const c = v.kind === 'name' ? this.constNames.get(v.name) : undefined;
+    const c = v.kind === 'name' && !this.options.literals ? this.constNames.get(v.name) : undefined;
     return { value: n, expr: c ?? String(n) };
   }
 

@@ -71,6 +71,69 @@ export function generateTypeScript(schema: Schema, options: GenerateOptions = {}
   return out.toString();
 }
 
+/** The run-time loader's form of the codecs: see `generateJavaScript`. */
+export interface JavaScriptCodecs {
+  /**
+   * The body of `new Function('rt', 'imports', body)`: `rt` is oncrpc/runtime's module object, `imports[k]`
+   * the functions (`fns`) of `importSchemas[k]`'s own JavaScriptCodecs. It returns `{ fns, procs }`:
+   * every read/write function by name, and per procedure (program, version, procedure in .x order) its
+   * `[[readArgs, writeArgs], [readRes, writeRes]]`.
+   */
+  readonly body: string;
+  /** The .x modules whose functions the body uses (Schema.imports, transitively). */
+  readonly importSchemas: readonly Schema[];
+  /** Every named type of the schema: its read and write functions' names in `fns`. */
+  readonly types: ReadonlyMap<string, { readonly read: string; readonly write: string }>;
+}
+
+/**
+ * The codecs of `schema` as plain JavaScript: the very statements `generateTypeScript` writes (one emitter,
+ * `CodecEmitter` with `js: true`), without types, constants or descriptors. The run-time loader evaluates
+ * this text, and only this text, with `new Function` (interpret.ts).
+ */
+export function generateJavaScript(schema: Schema): JavaScriptCodecs {
+  const m = new Model(schema, { literals: true });
+  const codecs = new CodecEmitter(m, { js: true });
+  const fns = new Printer();
+  codecs.emit(fns);
+  const procs: string[] = [];
+  for (const p of m.programs) {
+    for (const v of p.versions) {
+      for (const pr of v.procedures) {
+        const args = pr.args.filter((a) => a.kind !== 'void');
+        const a = codecs.procCodec(args, args.length > 1 ? `${pr.name}_args` : `${pr.name}_arg`, fns);
+        const r = codecs.procCodec([pr.result], `${pr.name}_res`, fns);
+        procs.push(`[${a}, ${r}]`);
+      }
+    }
+  }
+  const helpers = new Printer();
+  codecs.helperSource(helpers);
+  const text = [fns, helpers].map((x) => x.toString()).join('\n');
+  const own = new Set<string>();
+  const types = new Map<string, { read: string; write: string }>();
+  for (const t of m.types) {
+    own.add(t.read).add(t.write);
+  }
+  for (const name of schema.types.keys()) {
+    const t = m.byName(name);
+    types.set(name, { read: t.read, write: t.write });
+  }
+  const runtime = RUNTIME_IMPORTS.filter((i) => !i.type && codecs.imports.has(i.name)).map((i) => i.name);
+  const words = new Set((text.replace(/\/\*[\s\S]*?\*\//g, '') + procs.join(' ')).match(/[A-Za-z_$][\w$]*/g) ?? []);
+  const importSchemas: Schema[] = [];
+  const head: string[] = ["'use strict';"];
+  if (runtime.length) head.push(`const { ${runtime.join(', ')} } = rt;`);
+  for (const other of m.allImported()) {
+    const names = other.types.flatMap((t) => [t.read, t.write]).filter((n) => words.has(n));
+    if (!names.length) continue;
+    head.push(`const { ${names.join(', ')} } = imports[${importSchemas.length}];`);
+    importSchemas.push(other.schema);
+  }
+  const body = [...head, '', text, '', `return { fns: { ${[...own].join(', ')} }, procs: [${procs.join(', ')}] };`].join('\n');
+  return { body, importSchemas, types };
+}
+
 /**
  * Imports of types a .x uses from another .x (Schema.imports: rpcgen's `%#include <rpcsvc/nis.h>`):
  * from that file's generated module next to this one, `./<name>.gen.js` — the one exception to

@@ -3,6 +3,17 @@
 // argument/result codecs. The bytes are those of rpcgen's C routines (RFC 4506 encoding; rpcgen adds
 // nothing of its own on the wire).
 //
+// Compiled or interpreted. By default the loader also compiles the schema to specialised code, as
+// protobuf.js does: `oncrpc gen`'s own emitter writes the codecs as JavaScript (generateJavaScript: the
+// statements `oncrpc gen` would write, without types) and `new Function` evaluates that text, and nothing
+// else. The descriptors' [read, write] pairs and `codec(name)` are then those compiled functions, as fast
+// as a generated module. The XdrType codecs (`types`, `type(name)`, each procedure's `types`) stay the
+// combinators: the JSON mapping reads their structure, and their errors name the field that failed
+// (the compiled code checks a run of fixed-size fields with one bounds check, so a short buffer is
+// reported at the run). Where code generation from strings is not allowed (node
+// --disallow-code-generation-from-strings, a Content-Security-Policy without 'unsafe-eval'), the loader
+// detects it and uses the combinators everywhere; `loadSchema(schema, { compile: false })` asks for them.
+//
 // Recursive types: a reference to a struct or union (or `typedef struct { … } t`) that is still being
 // built becomes a `lazy` codec, so cycles are broken only at struct/union names (the front end rejects a
 // cycle through typedefs alone). References to typedefs are expanded in place; that
@@ -10,19 +21,37 @@
 // reads and writes with a loop (linked lists of any length, no stack growth).
 
 import { SchemaError } from '../errors.js';
+import * as runtime from '../runtime.js';
 import { findProcedure, type ProcedureDescriptor, type ProgramDescriptor } from '../rpc/program.js';
 import type { XdrReader } from '../xdr/reader.js';
 import * as x from '../xdr/types.js';
 import type { XdrWriter } from '../xdr/writer.js';
 import type { Declaration, EnumBody, ProgramDefinition, Schema, StructBody, TypeSpec, UnionBody, Value } from './ast.js';
+import { generateJavaScript } from './generate.js';
 
 /** A codec for any value (the type of a schema's values is known only at run time). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyXdrType = x.XdrType<any>;
 
+/** A read/write pair of functions, as generated modules export them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CodecPair = { readonly read: (r: XdrReader) => any; readonly write: (w: XdrWriter, v: any) => void };
+
+/** Options of `loadSchema`. */
+export interface LoadOptions {
+  /**
+   * Compile the codecs to specialised JavaScript (`new Function` of the emitter's output). Default: when
+   * the platform allows code generation from strings. `false`: the interpretive combinators only. `true`:
+   * compile, or throw SchemaError if code generation is not allowed.
+   */
+  compile?: boolean;
+}
+
 /** What `loadSchema` returns. */
 export interface LoadedSchema {
   readonly schema: Schema;
+  /** True when the codecs were compiled to specialised code; false when they are the combinators. */
+  readonly compiled: boolean;
   /** Every named type (typedef, enum, struct, union) as a codec, in definition order. */
   readonly types: ReadonlyMap<string, AnyXdrType>;
   /** Every `const` and enum member. */
@@ -35,6 +64,11 @@ export interface LoadedSchema {
   readonly programs: readonly ProgramDescriptor[];
   /** The codec of a named type; throws SchemaError (ERR_X_UNKNOWN) naming the known types if there is none. */
   type(name: string): AnyXdrType;
+  /**
+   * The fastest read/write pair of a named type: the compiled functions, or the combinator's when not
+   * compiled. Throws like `type(name)`.
+   */
+  codec(name: string): CodecPair;
   /** The procedure `proc` of program `prog` version `vers`, if the schema defines it. */
   procedure(prog: number, vers: number, proc: number): { program: ProgramDescriptor; procedure: ProcedureDescriptor } | undefined;
 }
@@ -42,8 +76,46 @@ export interface LoadedSchema {
 const toInt32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const toUint32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
 
-/** Builds codecs for every named type and descriptors for every program of a checked schema. */
-export function loadSchema(schema: Schema): LoadedSchema {
+/** Whether this platform lets code be made from strings (`new Function`); checked once. */
+let codeGeneration: boolean | undefined;
+export function codeGenerationAllowed(): boolean {
+  if (codeGeneration === undefined) {
+    try {
+      codeGeneration = new Function('return 1')() === 1;
+    } catch {
+      codeGeneration = false; // EvalError under --disallow-code-generation-from-strings or a CSP
+    }
+  }
+  return codeGeneration;
+}
+
+/** The compiled codecs of a schema: every function by name, the procedures' pairs in .x order. */
+interface Compiled {
+  // eslint-disable-next-line @typescript-eslint/ban-types
+  readonly fns: Readonly<Record<string, Function>>;
+  readonly procs: ReadonlyArray<readonly [ProcedureDescriptor['args'], ProcedureDescriptor['res']]>;
+  readonly types: ReadonlyMap<string, { readonly read: string; readonly write: string }>;
+}
+
+/** Compiles `schema` (and the .x modules it imports, once each) with the emitter's JavaScript. */
+function compileSchema(schema: Schema, done = new Map<Schema, Compiled>()): Compiled {
+  const seen = done.get(schema);
+  if (seen) return seen;
+  const js = generateJavaScript(schema);
+  const imports = js.importSchemas.map((s) => compileSchema(s, done).fns);
+  // The text is generateJavaScript's output, made from the checked schema by the emitter; it sees only
+  // the runtime module and the imported modules' functions.
+  const made = new Function('rt', 'imports', js.body)(runtime, imports) as { fns: Compiled['fns']; procs: Compiled['procs'] };
+  const c: Compiled = { fns: made.fns, procs: made.procs, types: js.types };
+  done.set(schema, c);
+  return c;
+}
+
+/** Builds codecs for every named type and descriptors for every program of a checked schema (see the top of this file for `compile`). */
+export function loadSchema(schema: Schema, options: LoadOptions = {}): LoadedSchema {
+  const compile = options.compile ?? codeGenerationAllowed();
+  if (compile && !codeGenerationAllowed()) throw new SchemaError('code generation from strings is not allowed here: load with { compile: false }');
+  const compiled = compile ? compileSchema(schema) : null;
   const built = new Map<string, AnyXdrType>();
   const building = new Set<string>();
 
@@ -179,6 +251,7 @@ export function loadSchema(schema: Schema): LoadedSchema {
   // Typedefs met only inside cycles were not cached; every name is now built outside any cycle.
   for (const name of schema.types.keys()) if (!built.has(name)) named(name);
 
+  let procIndex = 0;
   const programs = schema.programs.flatMap((p) => program(p));
 
   function program(p: ProgramDefinition): ProgramDescriptor[] {
@@ -188,7 +261,14 @@ export function loadSchema(schema: Schema): LoadedSchema {
         const args = pr.args.filter((a) => a.kind !== 'void' && !(a.kind === 'plain' && a.type.kind === 'void')).map((a, i) => declaration(a, `${pr.name}.arg${i + 1}`));
         const res = declaration(pr.result, `${pr.name}.result`);
         const arg = args.length === 0 ? x.voidType : args.length === 1 ? args[0]! : x.tuple(args);
-        procs[pr.name] = Object.freeze({ name: pr.name, proc: toUint32(num(pr.number)), args: codec(arg), res: codec(res), types: Object.freeze({ args: arg, res }) });
+        const fast = compiled?.procs[procIndex++];
+        procs[pr.name] = Object.freeze({
+          name: pr.name,
+          proc: toUint32(num(pr.number)),
+          args: fast ? Object.freeze(fast[0]) : codec(arg),
+          res: fast ? Object.freeze(fast[1]) : codec(res),
+          types: Object.freeze({ args: arg, res }),
+        });
       }
       return Object.freeze({ name: p.name, prog: toUint32(num(p.number)), version: v.name, vers: toUint32(num(v.number)), procs: Object.freeze(procs) });
     });
@@ -196,9 +276,11 @@ export function loadSchema(schema: Schema): LoadedSchema {
 
   const types = new Map<string, AnyXdrType>();
   for (const name of schema.types.keys()) types.set(name, built.get(name)!);
+  const pairs = new Map<string, CodecPair>();
 
   return Object.freeze({
     schema,
+    compiled: compiled !== null,
     types,
     constants: schema.constants,
     programs,
@@ -207,6 +289,20 @@ export function loadSchema(schema: Schema): LoadedSchema {
       if (t) return t;
       const known = [...types.keys()];
       throw new SchemaError(`no type named ${name}${known.length ? ` (known: ${known.join(', ')})` : ' (the specification defines no types)'}`);
+    },
+    codec(name: string): CodecPair {
+      const t = this.type(name);
+      let pair = pairs.get(name);
+      if (!pair) {
+        const f = compiled?.types.get(name);
+        pair = Object.freeze(
+          f
+            ? ({ read: compiled!.fns[f.read], write: compiled!.fns[f.write] } as CodecPair)
+            : { read: (r: XdrReader) => t.read(r), write: (w: XdrWriter, v: unknown) => t.write(w, v) },
+        );
+        pairs.set(name, pair);
+      }
+      return pair;
     },
     procedure(prog: number, vers: number, proc: number) {
       for (const program of programs) {
@@ -229,14 +325,14 @@ function fieldName(d: Declaration): string {
 }
 
 /** Compiles a .x file with oncrpc's front end and loads it (see `loadSchema`). Throws CompileError on bad input. */
-export async function loadX(path: string): Promise<LoadedSchema> {
+export async function loadX(path: string, options?: LoadOptions): Promise<LoadedSchema> {
   const { compileFile } = await import('./compile.js');
-  return loadSchema(await compileFile(path));
+  return loadSchema(await compileFile(path), options);
 }
 
 /** Loads several .x files, one LoadedSchema each, in order. */
-export async function loadXFiles(paths: readonly string[]): Promise<LoadedSchema[]> {
+export async function loadXFiles(paths: readonly string[], options?: LoadOptions): Promise<LoadedSchema[]> {
   const out: LoadedSchema[] = [];
-  for (const p of paths) out.push(await loadX(p));
+  for (const p of paths) out.push(await loadX(p, options));
   return out;
 }

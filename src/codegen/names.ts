@@ -41,7 +41,7 @@ export const RUNTIME_IMPORTS: readonly { readonly name: string; readonly type?: 
   // Error helpers (src/xdr/value-errors.ts), so every generated module says the same thing.
   { name: 'atPath' }, { name: 'notInt' }, { name: 'notUint' }, { name: 'notHyper' }, { name: 'notUhyper' },
   { name: 'notBool' }, { name: 'notNumber' }, { name: 'notEnum' }, { name: 'noArm' }, { name: 'notBoxed' }, { name: 'badLength' },
-  { name: 'badEnum' }, { name: 'badBool' },
+  { name: 'badEnum' }, { name: 'badBool' }, { name: 'notObject' }, { name: 'notArray' }, { name: 'notTuple' },
   { name: 'CallContext', type: true }, { name: 'CallOptions', type: true }, { name: 'ProgramDescriptor', type: true },
   { name: 'Quadruple', type: true }, { name: 'XdrReader', type: true }, { name: 'XdrWriter', type: true },
 ];

@@ -10,8 +10,17 @@ const utf8enc = new TextEncoder();
 
 /** Decodes `b[start, end)` as an XDR string (UTF-8, invalid bytes escaped to U+DC80..U+DCFF). */
 export function decodeText(b: Uint8Array, start: number, end: number): string {
-  // Short ASCII is the common case (netids, hostnames, uaddrs): no TextDecoder call, no subarray.
-  if (end - start <= 32) {
+  // Short ASCII is the common case (netids, hostnames, uaddrs, file names): no TextDecoder call, no
+  // subarray. Up to 12 bytes, one String.fromCharCode call with the bytes as arguments makes the string
+  // at once (3x faster than appending character by character: bench/xdr/micro.js "string decode").
+  const n = end - start;
+  if (n <= 12) {
+    let or = 0;
+    for (let i = start; i < end; i++) or |= b[i]!;
+    if (or < 0x80) return shortAscii(b, start, n);
+    return decodeSlow(b, start, end);
+  }
+  if (n <= 32) {
     let s = '';
     for (let i = start; i < end; i++) {
       const c = b[i]!;
@@ -21,6 +30,26 @@ export function decodeText(b: Uint8Array, start: number, end: number): string {
     return s;
   }
   return decodeSlow(b, start, end);
+}
+
+/** `n` (≤ 12) bytes known to be ASCII, as a string. */
+function shortAscii(b: Uint8Array, p: number, n: number): string {
+  const f = String.fromCharCode;
+  switch (n) {
+    case 0: return '';
+    case 1: return f(b[p]!);
+    case 2: return f(b[p]!, b[p + 1]!);
+    case 3: return f(b[p]!, b[p + 1]!, b[p + 2]!);
+    case 4: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
+    case 5: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!);
+    case 6: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!);
+    case 7: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!);
+    case 8: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
+    case 9: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!, b[p + 8]!);
+    case 10: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!, b[p + 8]!, b[p + 9]!);
+    case 11: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!, b[p + 8]!, b[p + 9]!, b[p + 10]!);
+    default: return f(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!, b[p + 8]!, b[p + 9]!, b[p + 10]!, b[p + 11]!);
+  }
 }
 
 function decodeSlow(b: Uint8Array, start: number, end: number): string {

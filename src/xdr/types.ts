@@ -2,7 +2,7 @@
 // Generated code (oncrpc gen) calls XdrReader/XdrWriter directly instead; this is for dynamic use.
 
 import { XdrEncodeError, XdrError } from '../errors.js';
-import { badLength, notBoxed } from './value-errors.js';
+import { badLength, notArray, notBoxed, notObject, notTuple } from './value-errors.js';
 import type { Quadruple } from './quadruple.js';
 import type { XdrReader } from './reader.js';
 import type { XdrWriter } from './writer.js';
@@ -167,7 +167,7 @@ export function array<T>(of: XdrType<T>, max?: number): ArrayCodec<T> {
       return readElements(r, of, r.readArrayLength(max, Math.max(1, of.minSize)));
     },
     write(w: XdrWriter, v: T[]): void {
-      if (!Array.isArray(v)) throw new XdrEncodeError('array value must be an Array');
+      if (!Array.isArray(v)) throw notArray(v);
       w.writeArrayLength(v.length, max);
       writeElements(w, of, v);
     },
@@ -193,7 +193,7 @@ export function tuple(parts: readonly XdrType<any>[]): TupleCodec {
       return out;
     },
     write(w: XdrWriter, v: unknown[]): void {
-      if (!Array.isArray(v) || v.length !== parts.length) throw new XdrEncodeError(`a tuple of ${parts.length} values is needed`);
+      if (!Array.isArray(v) || v.length !== parts.length) throw notTuple(parts.length);
       let i = 0;
       try {
         for (; i < parts.length; i++) parts[i]!.write(w, v[i]);
@@ -379,7 +379,7 @@ export class StructType<T extends object> implements XdrType<T> {
   }
 
   private writeFields(w: XdrWriter, v: T, count: number): void {
-    if (v === null || typeof v !== 'object') throw new XdrEncodeError(`struct ${this.name} value must be an object`);
+    if (v === null || typeof v !== 'object') throw notObject(v, `struct ${this.name}`);
     const f = this.fields;
     let i = 0;
     try {
@@ -455,7 +455,7 @@ export class UnionType<T extends object> implements XdrType<T> {
   }
 
   write(w: XdrWriter, v: T): void {
-    if (v === null || typeof v !== 'object') throw new XdrEncodeError(`union ${this.name} value must be an object`);
+    if (v === null || typeof v !== 'object') throw notObject(v, `union ${this.name}`);
     const [dname, dtype] = this.spec.discriminant;
     const d = (v as Record<string, unknown>)[dname] as number & boolean;
     const arm = this.armFor(d);

@@ -37,6 +37,12 @@ export const noArm = (x: unknown, union: string, path = ''): XdrEncodeError => e
 export const notBoxed = (x: unknown, path = ''): XdrEncodeError =>
   encodeError(`${describe(x)} is not { value: … } (a present optional whose type is itself optional-data is boxed)`, path);
 export const badLength = (n: number, path = ''): XdrEncodeError => encodeError(`fixed array needs ${n} elements`, path);
+/** A struct or union value (`what`: `struct point`) that is not an object. */
+export const notObject = (_x: unknown, what: string, path = ''): XdrEncodeError => encodeError(`${what} value must be an object`, path);
+/** A variable-length array value that is not an Array. */
+export const notArray = (_x: unknown, path = ''): XdrEncodeError => encodeError('array value must be an Array', path);
+/** The arguments of a several-argument procedure that are not an array of `n` values. */
+export const notTuple = (n: number, path = ''): XdrEncodeError => encodeError(`a tuple of ${n} values is needed`, path);
 
 /** ERR_XDR_ENUM for `x` read at `offset`. */
 export function badEnum(x: number, name: string, offset: number, path = ''): XdrDecodeError {
