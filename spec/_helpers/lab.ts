@@ -122,6 +122,7 @@ export function labPrelude(opts: LabOptions = {}): string {
       ? [
           'rpcbind=$(command -v rpcbind || echo /sbin/rpcbind)',
           '"$rpcbind" -w -f &',
+          'disown $!', // no "Killed" job notice when PID 1 ends it
           'for _ in $(seq 200); do [ -S /run/rpcbind.sock ] && break; sleep 0.025; done',
           '[ -S /run/rpcbind.sock ] || { echo "lab: rpcbind did not start" >&2; exit 1; }',
         ]

@@ -139,7 +139,7 @@ export interface RawResult {
  * Sends `bytes` on a new TCP connection and collects reply records until the server closes the
  * connection or nothing more arrived for `quietMs` after the last reply (or `quietMs` with no reply).
  */
-export function tcpExchange(host: string, port: number, bytes: Uint8Array, quietMs = 400): Promise<RawResult> {
+export function tcpExchange(host: string, port: number, bytes: Uint8Array, quietMs = 600): Promise<RawResult> {
   return new Promise((resolve) => {
     const sock: Socket = connect({ host, port });
     let buf = Buffer.alloc(0);
@@ -183,7 +183,7 @@ export function tcpExchange(host: string, port: number, bytes: Uint8Array, quiet
 }
 
 /** Sends one datagram and collects every datagram that comes back within `waitMs`. */
-export function udpExchange(host: string, port: number, bytes: Uint8Array, waitMs = 400): Promise<RawResult> {
+export function udpExchange(host: string, port: number, bytes: Uint8Array, waitMs = 600): Promise<RawResult> {
   return new Promise((resolve) => {
     const sock = createSocket('udp4');
     const replies: string[] = [];

@@ -32,6 +32,7 @@ import {
   rpcbindSet,
   rpcbindUnset,
   run,
+  runInLab,
   spawnInLab,
   startCServer,
   tempDir,
@@ -41,7 +42,15 @@ import { callMessage, errorCases, opaque, tcpExchange, udpExchange, type RawResu
 import { VALUES, bigargBytes, jsonValue } from './alltypes.js';
 
 if (!insideLab()) {
-  if (labPrerequisites(t, ['tcpdump'])) spawnInLab(t, import.meta.url, buildAlltypesC(), { rpcbind: true, timeout: 240_000 });
+  if (labPrerequisites(t, ['tcpdump'])) {
+    t.test('runInLab: a command in a fresh lab sees only its own rpcbind and lo', async (t) => {
+      const r = await runInLab(['bash', '-c', 'rpcinfo -p; ip -o link | wc -l; hostname'], { rpcbind: true, timeoutMs: 20_000 });
+      t.equal(r.code, 0, 'exit status 0', { stderr: r.stderr });
+      t.match(r.stdout, /100000\s+4\s+tcp\s+111\s+portmapper/, "the lab's own rpcbind answers rpcinfo -p");
+      t.match(r.stdout, /\n1\noncrpc-fixtures\n$/, 'one link (lo), the fixtures hostname');
+    });
+    spawnInLab(t, import.meta.url, buildAlltypesC(), { rpcbind: true, timeout: 240_000 });
+  }
 } else {
   await inside();
 }
