@@ -67,7 +67,8 @@ t.test('addrmerge: the interface on the caller\'s network, the registration\'s p
   t.equal(addrmerge('198.51.100.1', '0.0.0.0.8.1', undefined, list), '192.0.2.10.8.1', 'no network matches: the first ordinary interface');
   t.equal(addrmerge('::1', '::.8.1', undefined, list), '::1.8.1');
   t.equal(addrmerge('2001:db8::99', '::.8.1', undefined, list), '2001:db8::5.8.1');
-  t.equal(addrmerge('127.0.0.1', '0.0.0.0.8.1', '::1.0.111', list), '127.0.0.1.8.1', 'a hint of another family is ignored');
+  t.equal(addrmerge('127.0.0.1', '0.0.0.0.8.1', '::1.0.111', list), undefined, 'a hint of another family fails the merge (rpcbind then answers the registration as it is)');
+  t.equal(addrmerge('127.0.0.1', '0.0.0.0.300.1', undefined, list), '127.0.0.1.44.1', 'ports as libtirpc reads them: (300 << 8 | 1) & 0xffff');
   t.equal(addrmerge('/run/rpcbind.sock', '/run/x.sock', undefined, list), '/run/x.sock', 'local callers: as registered');
   t.equal(addrmerge('127.0.0.1', '0.0.0.0.8.1', 'garbage', list), undefined, 'an unparsable hint fails the merge');
 });

@@ -1,20 +1,23 @@
 // rpcbind's addrmerge: the address a caller should use to reach a local service registered at
 // `servUaddr`. A local caller (unix socket, or a wildcard caller address) gets the registered address as
 // it is; otherwise the address of the first interface (up, same family) whose network contains the
-// hint — the rpcbind address the client says it used (r_addr), when of the caller's family, else the
-// caller's own address — with the port of the registration. Without a match, the first usable
-// interface, preferring ordinary ones to loopback.
+// hint — the rpcbind address the client says it used (r_addr), else the caller's own address — with the
+// port of the registration. Without a match, the first usable interface, preferring ordinary ones to
+// loopback. The registration and the hint are read as libtirpc's uaddr2taddr reads them in the family
+// of the transport (uaddrToSockaddr): when either does not parse (a hint of the other family included),
+// the merge fails and rpcbind answers the registered address as it is.
 
 import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { formatUaddr, parseUaddr } from '../transport/uaddr.js';
+import { formatUaddr } from '../transport/uaddr.js';
 
 /** The interfaces to merge with (os.networkInterfaces() by default; tests pass their own). */
 export type InterfaceList = () => NetworkInterfaceInfo[];
 
 export const systemInterfaces: InterfaceList = () => Object.values(networkInterfaces()).flatMap((l) => l ?? []);
 
-function bytes(addr: string): number[] | undefined {
+/** The 4 or 16 bytes of an IP address (IPv6 with an embedded IPv4 tail too), undefined if it is not one. */
+export function ipBytes(addr: string): number[] | undefined {
   if (isIP(addr) === 4) return addr.split('.').map(Number);
   if (isIP(addr) !== 6) return undefined;
   let a = addr;
@@ -39,12 +42,67 @@ function bytes(addr: string): number[] | undefined {
 }
 
 function sameNetwork(a: string, b: string, mask: string): boolean {
-  const x = bytes(a);
-  const y = bytes(b);
-  const m = bytes(mask);
+  const x = ipBytes(a);
+  const y = ipBytes(b);
+  const m = ipBytes(mask);
   if (!x || !y || !m || x.length !== y.length || m.length !== x.length) return false;
   for (let i = 0; i < x.length; i++) if ((x[i]! & m[i]!) !== (y[i]! & m[i]!)) return false;
   return true;
+}
+
+/** C's atoi: leading white space, a sign, digits; 0 when there are none (int wrap-around). */
+function atoi(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  return m ? Number(m[1]) | 0 : 0;
+}
+
+/**
+ * An IP universal address as libtirpc's uaddr2taddr reads it for a transport of `family`: the port is
+ * `(atoi(p1) << 8 | atoi(p2)) & 0xffff` of the two parts after the last two dots (so `0.0.0.0.300.1` is
+ * port 11265 and `….1.-1` port 65535), the address before them must be an address of that family
+ * (inet_pton: no zone index, no leading zeros). undefined when it is not.
+ */
+export function uaddrToSockaddr(uaddr: string, family: 4 | 6): { host: string; port: number } | undefined {
+  const lo = uaddr.lastIndexOf('.');
+  if (lo <= 0) return undefined;
+  const hi = uaddr.lastIndexOf('.', lo - 1);
+  if (hi < 0) return undefined;
+  const host = uaddr.slice(0, hi);
+  if (isIP(host) !== family || host.includes('%')) return undefined;
+  return { host, port: ((atoi(uaddr.slice(hi + 1, lo)) << 8) | atoi(uaddr.slice(lo + 1))) & 0xffff };
+}
+
+/** An IPv6 address as glibc's inet_ntop writes it (`::ffff:1.2.3.4`, `::0.2.0.3` for IPv4-compatible ones). */
+export function inetNtop6(b: Uint8Array): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[2 * i]! << 8) | b[2 * i + 1]!);
+  let best = { base: -1, len: 0 };
+  let cur = { base: -1, len: 0 };
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && w[i] === 0) {
+      if (cur.base === -1) cur = { base: i, len: 1 };
+      else cur.len++;
+    } else if (cur.base !== -1) {
+      if (best.base === -1 || cur.len > best.len) best = cur;
+      cur = { base: -1, len: 0 };
+    }
+  }
+  if (best.len < 2) best = { base: -1, len: 0 };
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best.base !== -1 && i >= best.base && i < best.base + best.len) {
+      if (i === best.base) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && w[5] === 0xffff))) {
+      out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+      return out;
+    }
+    out += w[i]!.toString(16);
+  }
+  if (best.base !== -1 && best.base + best.len === 8) out += ':';
+  return out;
 }
 
 /**
@@ -57,19 +115,13 @@ export function addrmerge(caller: string, servUaddr: string, hintUaddr: string |
   if (!callerFamily) return undefined;
   let hint = caller;
   if (hintUaddr) {
-    try {
-      const h = parseUaddr(hintUaddr).host;
-      if (isIP(h) === callerFamily) hint = h;
-    } catch {
-      return undefined; // rpcbind: a hint that does not parse fails the merge
-    }
+    // rpcbind: a hint that does not parse in the transport's family fails the merge.
+    const h = uaddrToSockaddr(hintUaddr, callerFamily as 4 | 6);
+    if (!h) return undefined;
+    hint = h.host;
   }
-  let serv: { host: string; port: number };
-  try {
-    serv = parseUaddr(servUaddr);
-  } catch {
-    return undefined;
-  }
+  const serv = uaddrToSockaddr(servUaddr, callerFamily as 4 | 6);
+  if (!serv) return undefined;
   const family = callerFamily === 4 ? 'IPv4' : 'IPv6';
   let best: NetworkInterfaceInfo | undefined;
   for (const i of interfaces()) {
