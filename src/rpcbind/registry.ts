@@ -49,6 +49,19 @@ export function uaddrPort(uaddr: string): number | undefined {
   return m ? ((Number(m[1]) & 0xff) << 8) + (Number(m[2]) & 0xff) : undefined;
 }
 
+const C_INT = String.raw`[ \t\n\v\f\r]*[+-]?\d+`;
+const PMAP_UADDR = new RegExp(`^${C_INT}\\.${C_INT}\\.${C_INT}\\.${C_INT}\\.(${C_INT})\\.(${C_INT})`);
+
+/**
+ * The port of a tcp/udp registration in the portmap list, as rpcbind's add_pmaplist computes it:
+ * sscanf(r_addr, "%d.%d.%d.%d.%d.%d") must read six numbers, and the port is (p1 << 8) + p2, unmasked
+ * (`0.0.0.0.300.1` → 76801, `0.0.0.0.1.-1` → 255); undefined (no portmap entry) otherwise.
+ */
+export function pmapPort(uaddr: string): number | undefined {
+  const m = PMAP_UADDR.exec(uaddr);
+  return m ? ((Number(m[1]) << 8) + Number(m[2])) >>> 0 : undefined;
+}
+
 const sameNetid = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 export interface RegistryOptions {
@@ -139,7 +152,7 @@ export class Registry {
     }
     this.rbl.push({ prog: reg.prog, vers: reg.vers, netid: reg.netid, addr: reg.addr, owner });
     const prot = netidToProt(reg.netid);
-    const port = uaddrPort(reg.addr);
+    const port = pmapPort(reg.addr);
     if (prot && port !== undefined) this.pml.push({ prog: reg.prog, vers: reg.vers, prot, port });
     this.onChange?.();
     return true;
@@ -194,7 +207,7 @@ export class Registry {
     this.rbl.splice(i, 1);
     this.dead.delete(entry);
     const prot = netidToProt(entry.netid);
-    const port = uaddrPort(entry.addr);
+    const port = pmapPort(entry.addr);
     const j = this.pml.findIndex((p) => p.prog === entry.prog && p.vers === entry.vers && p.prot === prot && p.port === port);
     if (j >= 0) this.pml.splice(j, 1);
     this.onChange?.();
