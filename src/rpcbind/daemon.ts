@@ -18,7 +18,7 @@ import { NO_REPLY, RpcServer, type ServerOptions } from '../server/rpc-server.js
 import { formatUaddr, parseUaddr, type Endpoint } from '../transport/uaddr.js';
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
-import { addrmerge, systemInterfaces, type InterfaceList } from './addrmerge.js';
+import { addrmerge, inetNtop6, ipBytes, systemInterfaces, uaddrToSockaddr, type InterfaceList } from './addrmerge.js';
 import * as pmap from './pmap-prot.gen.js';
 import * as rpcbp from './rpcb-prot.gen.js';
 import { Registry, protToNetid, uaddrPort, type PmapEntry, type RpcbEntry } from './registry.js';
@@ -29,6 +29,8 @@ export const RPCBPROG = 100000;
 export const DEFAULT_STATE_DIR = '/run/rpcbind';
 /** Largest record or string rpcbind accepts (its RPC_MAXDATASIZE-style cap; CVE-2017-8779). */
 export const RPCBIND_MAX_DATA = 9000;
+/** Remote-call arguments that did not decode (the handler answers them as rpcbind does). */
+const BAD_ARGS: unique symbol = Symbol('bad arguments');
 
 /** One line the daemon wants logged. `level` as winston's. */
 export interface LogEntry {
@@ -111,6 +113,16 @@ export function isLoopback(peer: CallPeer): boolean {
   return peer.address === '127.0.0.1' || peer.address === '::1' || peer.address === '::ffff:127.0.0.1';
 }
 
+/**
+ * Callers on this host for the UDP amplification limit: 127.0.0.0/8 and ::1 (Linux drops such source
+ * addresses arriving on any other interface, so they cannot be spoofed from outside), unlike isLoopback.
+ */
+export function isThisHost(peer: CallPeer): boolean {
+  if (peer.netid === 'local') return true;
+  const a = peer.address.startsWith('::ffff:') ? peer.address.slice(7) : peer.address;
+  return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
+}
+
 /** rpcbind's getowner: the unix peer's uid (`superuser` for 0), `superuser` from a loopback reserved port, else `unknown`. */
 export function ownerOf(peer: CallPeer): string {
   if (peer.netid === 'local') {
@@ -142,60 +154,52 @@ export function callitAllowed(prog: number, proc: number, insecure: boolean): bo
 }
 
 // ---- taddr <-> uaddr (UADDR2TADDR / TADDR2UADDR): struct sockaddr bytes as Linux lays them out ------
+// As libtirpc converts them for the netid of the transport the request came in on (rpcbind takes the
+// netconfig of xp_netid): IP addresses read by uaddrToSockaddr, `local` paths only if absolute (cut to
+// 107 bytes, as strncpy into sun_path leaves them); the family field of a netbuf is not looked at.
+
+const EMPTY_NETBUF: rpcbp.netbuf = { maxlen: 0, buf: new Uint8Array(0) };
 
 function uaddr2taddr(netid: string, uaddr: string): rpcbp.netbuf {
-  try {
-    const { host, port } = parseUaddr(uaddr);
-    const v6 = netid.endsWith('6');
-    if ((isIP(host) === 6) !== v6) throw new Error('family');
-    const b = new Uint8Array(v6 ? 28 : 16);
-    const dv = new DataView(b.buffer);
-    dv.setUint16(0, v6 ? 10 : 2, true); // sa_family, host order (little-endian)
-    dv.setUint16(2, port, false);
-    if (!v6) host.split('.').forEach((x, i) => (b[4 + i] = Number(x)));
-    else {
-      const full = expand6(host);
-      for (let i = 0; i < 8; i++) dv.setUint16(8 + 2 * i, full[i]!, false);
-    }
-    return { maxlen: b.length, buf: b };
-  } catch {
-    return { maxlen: 0, buf: new Uint8Array(0) };
+  if (netid === 'local') {
+    if (!uaddr.startsWith('/')) return EMPTY_NETBUF;
+    let path = Buffer.from(uaddr);
+    const nul = path.indexOf(0);
+    path = path.subarray(0, Math.min(nul < 0 ? path.length : nul, 107));
+    const b = new Uint8Array(2 + path.length);
+    b[0] = 1; // AF_LOCAL, host order
+    b.set(path, 2);
+    return { maxlen: 110, buf: b }; // sizeof(struct sockaddr_un); len = SUN_LEN
   }
-}
-
-function expand6(a: string): number[] {
-  const [h, r] = a.split('::') as [string, string | undefined];
-  const hs = h ? h.split(':') : [];
-  const rs = r !== undefined && r ? r.split(':') : [];
-  const words = r !== undefined ? [...hs, ...new Array(8 - hs.length - rs.length).fill('0'), ...rs] : hs;
-  return words.map((w) => parseInt(w, 16) || 0);
+  const v6 = netid.endsWith('6');
+  const a = uaddrToSockaddr(uaddr, v6 ? 6 : 4);
+  if (!a) return EMPTY_NETBUF;
+  const b = new Uint8Array(v6 ? 28 : 16);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, v6 ? 10 : 2, true); // sa_family, host order (little-endian)
+  dv.setUint16(2, a.port, false);
+  b.set(ipBytes(a.host)!, v6 ? 8 : 4);
+  return { maxlen: b.length, buf: b };
 }
 
 function taddr2uaddr(netid: string, nb: rpcbp.netbuf): string {
   const b = nb.buf;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  try {
-    if ((netid === 'tcp' || netid === 'udp') && b.length >= 8 && dv.getUint16(0, true) === 2) {
-      return formatUaddr(`${b[4]}.${b[5]}.${b[6]}.${b[7]}`, dv.getUint16(2, false));
-    }
-    if ((netid === 'tcp6' || netid === 'udp6') && b.length >= 24 && dv.getUint16(0, true) === 10) {
-      const words: string[] = [];
-      for (let i = 0; i < 8; i++) words.push(dv.getUint16(8 + 2 * i, false).toString(16));
-      return formatUaddr(compress6(words), dv.getUint16(2, false));
-    }
-  } catch {
-    // malformed: ""
+  if (netid === 'local') {
+    if (b.length <= 2) return '';
+    const path = Buffer.from(b.buffer, b.byteOffset + 2, b.length - 2);
+    const nul = path.indexOf(0);
+    return path.subarray(0, nul < 0 ? path.length : nul).toString();
   }
-  return '';
+  const port = b.length >= 4 ? (b[2]! << 8) | b[3]! : 0;
+  if (netid.endsWith('6')) return b.length >= 28 ? formatUaddr(inetNtop6(b.subarray(8, 24)), port) : '';
+  return b.length >= 16 ? formatUaddr(`${b[4]}.${b[5]}.${b[6]}.${b[7]}`, port) : '';
 }
 
-function compress6(words: string[]): string {
-  const s = words.join(':');
-  const runs = [...s.matchAll(/(?:^|:)(0(?::0)+)(?::|$)/g)];
-  if (runs.length === 0) return s;
-  const longest = runs.reduce((a, b) => (b[1]!.length > a[1]!.length ? b : a));
-  const start = longest.index! + (longest[0].startsWith(':') ? 1 : 0);
-  return (s.slice(0, start) + ':' + s.slice(start + longest[1]!.length)).replace(/^:(?!:)/, '::').replace(/(?<!:):$/, '::').replace(/:{3,}/, '::');
+/** xdr_netbuf: the buffer is bounded by maxlen (more is GARBAGE_ARGS). */
+function readNetbuf(r: XdrReader): rpcbp.netbuf {
+  const nb = rpcbp.RPCBVERS_3.procs.RPCBPROC_TADDR2UADDR.args[0](r);
+  if (nb.buf.length > nb.maxlen) throw new RangeError(`netbuf of ${nb.buf.length} bytes over its maxlen ${nb.maxlen}`);
+  return nb;
 }
 
 // ---- lists as the protocols carry them --------------------------------------------------------------
@@ -370,11 +374,18 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
   };
   const gettime = (): number => Math.floor(Date.now() / 1000) >>> 0;
 
-  // Remote calls (CALLIT, INDIRECT, BCAST): only over UDP, only with -r.
+  // Remote calls (CALLIT, INDIRECT, BCAST), in rpcbind's order: only over UDP (else no answer); arguments
+  // that do not decode: GARBAGE_ARGS for INDIRECT, nothing for CALLIT; calls it refuses to make:
+  // AUTH_TOOWEAK; then counted (GETSTAT), looked up (INDIRECT: PROG_UNAVAIL, PROG_MISMATCH); without -r
+  // that is as far as it goes (INDIRECT: SYSTEM_ERR, CALLIT and BCAST: nothing); with -r forwarded.
   const forwarding = new Map<string, true>();
-  const callit = async (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext, indirect: boolean): Promise<rpcbp.rpcb_rmtcallres | pmap.call_result | typeof NO_REPLY> => {
+  const callit = async (a: rpcbp.rpcb_rmtcallargs | typeof BAD_ARGS, ctx: CallContext, indirect: boolean): Promise<rpcbp.rpcb_rmtcallres | pmap.call_result | typeof NO_REPLY> => {
     const vers = ctx.vers;
-    if (!options.remoteCalls || (ctx.peer.netid !== 'udp' && ctx.peer.netid !== 'udp6')) return NO_REPLY;
+    if (ctx.peer.netid !== 'udp' && ctx.peer.netid !== 'udp6') return NO_REPLY;
+    if (a === BAD_ARGS) {
+      if (indirect) throw new RpcReject({ acceptStat: 4 });
+      return NO_REPLY;
+    }
     if (!callitAllowed(a.prog, a.proc, options.insecure ?? false)) tooWeak();
     const netid = ctx.peer.netid;
     const found = registry.findService(a.prog, a.vers, netid);
@@ -390,10 +401,14 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
       }
       return NO_REPLY;
     }
+    const target = uaddrToSockaddr(found.addr, netid === 'udp6' ? 6 : 4);
+    if (!options.remoteCalls || !target) {
+      if (indirect) throw new RpcReject({ acceptStat: 5 });
+      return NO_REPLY;
+    }
     const key = `${ctx.peer.address}|${ctx.peer.port}|${ctx.xid}|${ctx.proc}|${vers}`;
     if (forwarding.has(key)) return NO_REPLY; // a retransmission while the call is forwarded
     forwarding.set(key, true);
-    const target = parseUaddr(found.addr);
     const host = target.host === '0.0.0.0' ? '127.0.0.1' : target.host === '::' ? '::1' : target.host;
     const cred: OpaqueAuth = ctx.cred.flavor === auth_flavor.AUTH_SYS ? ctx.cred : AUTH_NONE;
     if (ctx.cred.flavor !== auth_flavor.AUTH_NONE && ctx.cred.flavor !== auth_flavor.AUTH_SYS) {
@@ -441,10 +456,13 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
       debug(ctx, 'PMAP_UNSET', { prog: m.prog, vers: m.vers, ok: a || b });
       return a || b;
     },
-    PMAPPROC_GETPORT: (m: pmap.mapping, ctx: CallContext) => {
+    PMAPPROC_GETPORT: (m: pmap.mapping & { short?: boolean }, ctx: CallContext) => {
+      if (m.short && ctx.peer.netid !== 'udp' && ctx.peer.netid !== 'udp6') throw new RpcReject({ acceptStat: 4 });
       const found = registry.findServicePmap(m.prog, m.vers, m.prot);
       const p = found ? found.port : 0;
-      stats.getaddr(0, m.prog, m.vers, protToNetid(m.prot) ?? '<unknown>', p ? 'udp' : '');
+      // rpcbind counts lookups of tcp and udp only (another protocol: not in GETSTAT's list).
+      const statNetid = protToNetid(m.prot);
+      if (statNetid) stats.getaddr(0, m.prog, m.vers, statNetid, p ? 'udp' : '');
       debug(ctx, 'PMAP_GETPORT', { prog: m.prog, vers: m.vers, prot: m.prot, port: p });
       return p;
     },
@@ -452,7 +470,7 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
       debug(ctx, 'PMAP_DUMP', { entries: registry.pml.length });
       return toPmaplist(registry.pml);
     },
-    PMAPPROC_CALLIT: (a: pmap.call_args, ctx: CallContext) => callit(a, ctx, false),
+    PMAPPROC_CALLIT: (a: pmap.call_args | typeof BAD_ARGS, ctx: CallContext) => callit(a, ctx, false),
   };
   const v3: Partial<Record<string, (args: never, ctx: CallContext) => unknown>> = {
     RPCBPROC_NULL: () => undefined,
@@ -460,16 +478,16 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
     RPCBPROC_UNSET: unsetCom,
     RPCBPROC_GETADDR: (r: rpcbp.rpcb, ctx: CallContext) => getaddrCom(r, ctx, true),
     RPCBPROC_DUMP: (_: void, ctx: CallContext) => dump(ctx),
-    RPCBPROC_CALLIT: (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext) => callit(a, ctx, false),
+    RPCBPROC_CALLIT: (a: rpcbp.rpcb_rmtcallargs | typeof BAD_ARGS, ctx: CallContext) => callit(a, ctx, false),
     RPCBPROC_GETTIME: gettime,
     RPCBPROC_UADDR2TADDR: (u: string, ctx: CallContext) => uaddr2taddr(ctx.peer.netid, u),
     RPCBPROC_TADDR2UADDR: (t: rpcbp.netbuf, ctx: CallContext) => taddr2uaddr(ctx.peer.netid, t),
   };
   const v4: Partial<Record<string, (args: never, ctx: CallContext) => unknown>> = {
     ...v3,
-    RPCBPROC_BCAST: (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext) => callit(a, ctx, false),
+    RPCBPROC_BCAST: (a: rpcbp.rpcb_rmtcallargs | typeof BAD_ARGS, ctx: CallContext) => callit(a, ctx, false),
     RPCBPROC_GETVERSADDR: (r: rpcbp.rpcb, ctx: CallContext) => getaddrCom(r, ctx, false),
-    RPCBPROC_INDIRECT: (a: rpcbp.rpcb_rmtcallargs, ctx: CallContext) => callit(a, ctx, true),
+    RPCBPROC_INDIRECT: (a: rpcbp.rpcb_rmtcallargs | typeof BAD_ARGS, ctx: CallContext) => callit(a, ctx, true),
     RPCBPROC_GETADDRLIST: (r: rpcbp.rpcb, ctx: CallContext) => {
       const family = NETCONFIG[ctx.peer.netid]?.protofmly;
       let head: rpcbp.rpcb_entry_list_ptr = null;
@@ -480,9 +498,11 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
         const nc = NETCONFIG[e.netid];
         if (!nc || !listening.has(e.netid)) return NO_REPLY; // rpcbind: an unknown netid fails the whole call (no reply)
         if (nc.protofmly !== family) continue;
-        const maddr = addrmerge(ctx.peer.address, e.addr, r.r_addr !== '' ? r.r_addr : undefined, interfaces);
-        if (maddr === undefined) continue;
+        // rpcbind merges every entry of the caller's family (a `local` one never merges) and counts the
+        // outcome of the last one tried, merged or not.
+        const maddr = ctx.peer.netid === 'local' ? undefined : addrmerge(ctx.peer.address, e.addr, r.r_addr !== '' ? r.r_addr : undefined, interfaces);
         last = maddr;
+        if (maddr === undefined || maddr === '') continue;
         const node: rpcbp.rpcb_entry_list = { rpcb_entry_map: { r_maddr: maddr, r_nc_netid: e.netid, r_nc_semantics: nc.semantics, r_nc_protofmly: nc.protofmly, r_nc_proto: nc.proto }, rpcb_entry_next: null };
         if (tail) tail.rpcb_entry_next = node;
         else head = node;
@@ -499,12 +519,33 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
   };
   delete (v4 as Record<string, unknown>)['RPCBPROC_CALLIT'];
 
-  // v2 GETPORT with a short argument answers port 0 (seen of rpcbind 1.2.6): a lenient reader.
-  const lenientMapping = (r: XdrReader): pmap.mapping => {
+  // v2 GETPORT with a short argument over UDP answers port 0 (rpcbind 1.2.6 reads the missing bytes
+  // from its receive buffer, which oncrpc never does: it takes them as zeros); over a stream GARBAGE_ARGS.
+  const lenientMapping = (r: XdrReader): pmap.mapping & { short?: boolean } => {
+    const short = r.remaining < 16;
     const u = (): number => (r.remaining >= 4 ? r.readUint() : 0);
-    return { prog: u(), vers: u(), prot: u(), port: u() };
+    return { prog: u(), vers: u(), prot: u(), port: u(), ...(short ? { short } : {}) };
   };
-  const PMAP = { ...pmap.PMAP_VERS_2, procs: { ...pmap.PMAP_VERS_2.procs, PMAPPROC_GETPORT: { ...pmap.PMAP_VERS_2.procs.PMAPPROC_GETPORT, args: [lenientMapping, pmap.PMAP_VERS_2.procs.PMAPPROC_GETPORT.args[1]] as const } } };
+  // Remote-call arguments that do not decode are the handler's to answer (after its transport check).
+  const lenient = <T>(read: (r: XdrReader) => T) => (r: XdrReader): T | typeof BAD_ARGS => {
+    try {
+      return read(r);
+    } catch {
+      return BAD_ARGS;
+    }
+  };
+  const withArgs = <D extends { procs: Record<string, { args: readonly [unknown, unknown] }> }>(d: D, readers: Record<string, (r: XdrReader) => unknown>): D => {
+    const procs: Record<string, unknown> = { ...d.procs };
+    for (const [name, read] of Object.entries(readers)) procs[name] = { ...d.procs[name]!, args: [read, d.procs[name]!.args[1]] as const };
+    return { ...d, procs } as D;
+  };
+  const PMAP = withArgs(pmap.PMAP_VERS_2, { PMAPPROC_GETPORT: lenientMapping, PMAPPROC_CALLIT: lenient(pmap.PMAP_VERS_2.procs.PMAPPROC_CALLIT.args[0]) });
+  const RPCB3 = withArgs(rpcbp.RPCBVERS_3, { RPCBPROC_CALLIT: lenient(rpcbp.RPCBVERS_3.procs.RPCBPROC_CALLIT.args[0]), RPCBPROC_TADDR2UADDR: readNetbuf });
+  const RPCB4 = withArgs(rpcbp.RPCBVERS4_4, {
+    RPCBPROC_BCAST: lenient(rpcbp.RPCBVERS4_4.procs.RPCBPROC_BCAST.args[0]),
+    RPCBPROC_INDIRECT: lenient(rpcbp.RPCBVERS4_4.procs.RPCBPROC_INDIRECT.args[0]),
+    RPCBPROC_TADDR2UADDR: readNetbuf,
+  });
 
   const server = new RpcServer({
     maxRecordSize: RPCBIND_MAX_DATA,
@@ -515,11 +556,11 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
     maxDatagramSize: 65_507,
     ...(options.peerCredentials ? { peerCredentials: options.peerCredentials } : {}),
     observe: (c) => stats.proc(sv(c.vers), c.proc),
-    ...(options.allowUdpAmplification ? {} : { limitDatagramReply: (peer: CallPeer, requestBytes: number) => (isLoopback(peer) ? undefined : requestBytes) }),
+    ...(options.allowUdpAmplification ? {} : { limitDatagramReply: (peer: CallPeer, requestBytes: number) => (isThisHost(peer) ? undefined : requestBytes) }),
   });
   server.addProgram(PMAP, v2 as never);
-  server.addProgram(rpcbp.RPCBVERS_3, v3 as never);
-  server.addProgram(rpcbp.RPCBVERS4_4, v4 as never);
+  server.addProgram(RPCB3, v3 as never);
+  server.addProgram(RPCB4, v4 as never);
 
   try {
     await server.listen({ transport: 'tcp', host: '::', port });
