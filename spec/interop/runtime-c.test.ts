@@ -116,6 +116,18 @@ async function inside(): Promise<void> {
       }
       t.equal(client.stats.unknownXid, 0, `${proto}: no stray reply`);
     }
+    t.test("AT_GETCOLOR(WHITE), a result the C server cannot encode: libtirpc's truncated SUCCESS, then SYSTEM_ERR", async (t) => {
+      const WHITE = 16;
+      const tcp = new RpcClient({ transport: 'tcp', host: '127.0.0.1', port: c.tcp }, { timeoutMs: 10_000 });
+      t.teardown(() => tcp.destroy());
+      const at = tcp.bind(AT);
+      await t.rejects(at.AT_GETCOLOR(WHITE), { code: 'ERR_RPC_CANT_DECODE_RES' }, 'TCP: the first reply (SUCCESS, discriminant only) cannot be decoded');
+      t.equal(await at.AT_NEGATE(true), false, 'the connection goes on');
+      t.equal(tcp.stats.unknownXid, 1, 'the second reply (SYSTEM_ERR, same xid) is dropped as a late duplicate');
+      const udp = new RpcClient({ transport: 'udp', host: '127.0.0.1', port: c.udp }, { timeoutMs: 10_000 });
+      t.teardown(() => udp.destroy());
+      await t.rejects(udp.bind(AT).AT_GETCOLOR(WHITE), { code: 'ERR_RPC_SYSTEM_ERR' }, 'UDP: SYSTEM_ERR only');
+    });
     t.equal(c.proc.child.exitCode, null, 'the C server is still running');
   });
 
