@@ -11,6 +11,7 @@ import { ErrorCodes, OncRpcError } from '../errors.js';
 import { startRpcbind, type LogEntry, type RpcbindOptions } from '../rpcbind/daemon.js';
 import { parsePort } from './call.js';
 import { cliError } from './format.js';
+import { nativeAvailable, nativeLoadError } from '../transport/native.js';
 
 interface RpcbindCliOptions {
   foreground?: boolean;
@@ -124,14 +125,8 @@ export function rpcbindCommand(): Command {
       };
       let handle;
       try {
-        let peerCredentials: RpcbindOptions['peerCredentials'];
-        try {
-          const nativePath = '../transport/native.js';
-          const native = (await import(nativePath)) as { nativeAvailable(): boolean; peerCredentials: NonNullable<RpcbindOptions['peerCredentials']>; nativeLoadError?: () => unknown };
-          if (native.nativeAvailable()) peerCredentials = native.peerCredentials;
-          else log({ level: 'warn', message: 'native addon unavailable: unix-socket callers are owner "unknown"', error: String(native.nativeLoadError?.()) });
-        } catch {
-          log({ level: 'warn', message: 'native addon unavailable: unix-socket callers are owner "unknown"' });
+        if (!nativeAvailable()) {
+          log({ level: 'warn', message: 'native addon unavailable: unix-socket callers are owner "unknown" and UDP replies leave from the kernel\'s choice of address', error: String(nativeLoadError()) });
         }
         handle = await startRpcbind({
           ...(opts.port !== undefined ? { port: opts.port } : {}),
@@ -148,7 +143,6 @@ export function rpcbindCommand(): Command {
           ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
           ...(opts.idleTimeout ? { idleTimeoutMs: opts.idleTimeout * 1000 } : {}),
           allowUdpAmplification: opts.allowUdpAmplification ?? false,
-          ...(peerCredentials ? { peerCredentials } : {}),
           log,
         });
       } catch (e) {

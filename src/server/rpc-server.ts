@@ -16,7 +16,7 @@
 // diagnostics_channel (`oncrpc:server:*`) and counts in `stats`.
 
 import { channel } from 'node:diagnostics_channel';
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { ErrorCodes, RpcReject } from '../errors.js';
@@ -25,6 +25,7 @@ import { accept_stat, auth_flavor, auth_stat, reject_stat, RPC_VERSION } from '.
 import { readRpcMessage, writeReplyHeader, type ReplyHeader } from '../rpc/header.js';
 import { AUTH_NONE, type RpcCall } from '../rpc/messages.js';
 import { findProcedure, readVoid, writeVoid, type CallContext, type CallPeer, type HandlersOf, type ProcedureDescriptor, type ProgramDescriptor } from '../rpc/program.js';
+import { nativeAvailable, peerCredentials, PktinfoUdpSocket } from '../transport/native.js';
 import { RecordStream, type StreamOptions } from '../transport/stream.js';
 import { socketPath, type Endpoint } from '../transport/uaddr.js';
 import type { DecodeLimits } from '../xdr/limits.js';
@@ -68,6 +69,11 @@ export interface ServerOptions extends StreamOptions {
   callTimeoutMs?: number;
   /** Largest UDP reply, bytes. Default 8800. */
   maxDatagramSize?: number;
+  /**
+   * Answer each UDP call from the address it was sent to, as libtirpc servers do (needs the native
+   * addon; without it replies leave from the kernel's choice). Default true.
+   */
+  replyFromDestination?: boolean;
   /** How long close() lets peers close their side after the server ended its own, ms, before destroying. Default 5000. */
   closeTimeoutMs?: number;
   /** Enables the duplicate-request cache (at-most-once): `true` for the defaults, or its bounds. */
@@ -85,8 +91,8 @@ export interface ServerOptions extends StreamOptions {
    */
   observe?: (call: { prog: number; vers: number; proc: number; peer: CallPeer }) => void;
   /**
-   * The uid, gid and pid of a unix-socket peer (SO_PEERCRED), e.g. oncrpc/transport's native
-   * `peerCredentials`; its uid becomes `ctx.peer.uid`. Default: none (Node has no API for it).
+   * The uid, gid and pid of a unix-socket peer (SO_PEERCRED); its uid becomes `ctx.peer.uid`. Default:
+   * the native addon's `peerCredentials` (undefined without the addon: Node has no API for it).
    */
   peerCredentials?: (socket: Socket) => { uid: number; gid: number; pid: number } | undefined;
 }
@@ -161,7 +167,7 @@ export class RpcServer {
   /** prog → vers → version. */
   readonly #programs = new Map<number, Map<number, Version>>();
   readonly #netServers: NetServer[] = [];
-  readonly #udpSockets: UdpSocket[] = [];
+  readonly #udpSockets: { close(cb?: () => void): void }[] = [];
   readonly #conns = new Set<Conn>();
   readonly #endpoints: Endpoint[] = [];
   readonly #closeHooks: (() => Promise<void> | void)[] = [];
@@ -232,7 +238,7 @@ export class RpcServer {
       // Stop accepting (net.Server.close's callback waits for every connection: not awaited here).
       const stopped = Promise.all(this.#netServers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       while (this.#allRunning.size > 0 && !this.#destroyed) await new Promise((r) => setTimeout(r, 5));
-      for (const u of this.#udpSockets) u.close();
+      const udpClosed = Promise.all(this.#udpSockets.map((u) => new Promise<void>((r) => u.close(() => r()))));
       for (const c of this.#conns) c.stream.socket.end();
       // A peer that never closes its side must not hold close() forever.
       const linger = setTimeout(() => {
@@ -241,7 +247,7 @@ export class RpcServer {
       linger.unref();
       await Promise.all([...this.#conns].map((c) => new Promise<void>((r) => (c.stream.socket.destroyed ? r() : c.stream.socket.once('close', () => r())))));
       clearTimeout(linger);
-      await stopped;
+      await Promise.all([stopped, udpClosed]);
     })();
     return this.#closing;
   }
@@ -301,7 +307,7 @@ export class RpcServer {
       socket.destroy();
       return;
     }
-    const cred = where.transport === 'unix' ? this.#opts.peerCredentials?.(socket) : undefined;
+    const cred = where.transport === 'unix' ? (this.#opts.peerCredentials ?? peerCredentials)(socket) : undefined;
     const peer: CallPeer =
       where.transport === 'unix'
         ? { netid: 'local', address: where.path, port: 0, ...(cred ? { uid: cred.uid } : {}) }
@@ -394,12 +400,27 @@ export class RpcServer {
     }
   }
 
-  #listenUdp(host: string, port: number): Promise<Endpoint> {
+  async #listenUdp(host: string, port: number): Promise<Endpoint> {
+    const writer = new XdrWriter({ initialSize: 1024 });
+    // Answer from the address each datagram was sent to, as libtirpc servers do (the native addon's
+    // IP_PKTINFO socket); without the addon, Node's dgram (replies leave from the kernel's choice).
+    if (this.#opts.replyFromDestination !== false && nativeAvailable()) {
+      const sock = await PktinfoUdpSocket.bind({ host, port });
+      this.#udpSockets.push(sock);
+      sock.on('error', () => {}); // ICMP errors etc. concern one peer only
+      // The kernel copies what sendmsg is given (the addon queues a copy if the socket is full): the
+      // writer's bytes can be sent as they are.
+      const send = (bytes: Uint8Array, to: { address: string; port: number }, from: string | undefined): void => sock.send(bytes, to.port, to.address, from, () => {});
+      sock.on('message', (msg, rinfo, local) => this.#onDatagram(send, false, writer, msg, rinfo, local.replyFrom));
+      const a = sock.address();
+      return { transport: 'udp', host: a.address, port: a.port };
+    }
     const family = isIP(host) === 4 ? 'udp4' : 'udp6';
     const udp = createSocket({ type: family, ipv6Only: false });
     this.#udpSockets.push(udp);
-    const writer = new XdrWriter({ initialSize: 1024 });
-    udp.on('message', (msg, rinfo) => this.#onDatagram(udp, writer, msg, rinfo));
+    // dgram keeps a reference to what it sends until it is sent: copies, the writer is reused.
+    const send = (bytes: Uint8Array, to: { address: string; port: number }): void => udp.send(bytes, to.port, to.address, () => {});
+    udp.on('message', (msg, rinfo) => this.#onDatagram(send, true, writer, msg, rinfo, undefined));
     udp.on('error', () => {}); // ICMP errors etc. concern one peer only
     return new Promise<Endpoint>((resolve, reject) => {
       udp.once('error', reject);
@@ -411,7 +432,14 @@ export class RpcServer {
     });
   }
 
-  #onDatagram(udp: UdpSocket, writer: XdrWriter, msg: Buffer, rinfo: RemoteInfo): void {
+  #onDatagram(
+    send: (bytes: Uint8Array, to: { address: string; port: number }, from: string | undefined) => void,
+    mustCopy: boolean,
+    writer: XdrWriter,
+    msg: Buffer,
+    rinfo: { address: string; port: number },
+    replyFrom: string | undefined,
+  ): void {
     if (this.#closing || this.#destroyed) return;
     if (this.#allRunning.size >= this.#opts.maxCalls) {
       this.stats.droppedDatagrams++; // the client retransmits
@@ -428,10 +456,9 @@ export class RpcServer {
       send: (build) => {
         writer.reset();
         build(writer);
-        // dgram keeps a reference to what it sends until it is sent: a copy, the writer is reused.
-        udp.send(writer.toBytes(), rinfo.port, rinfo.address, () => {});
+        send(mustCopy ? writer.toBytes() : writer.finish(), rinfo, replyFrom);
       },
-      sendBytes: (bytes) => udp.send(bytes, rinfo.port, rinfo.address, () => {}),
+      sendBytes: (bytes) => send(bytes, rinfo, replyFrom),
     };
     this.#handle(msg, peer, `${peer.netid}:${address}:${rinfo.port}`, sink, null, () => {});
   }

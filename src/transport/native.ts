@@ -378,7 +378,9 @@ export class PktinfoUdpSocket extends EventEmitter<PktinfoUdpSocketEvents> {
     this.#queue = [];
     for (const p of q) this.#fail(errnoError(EBADF, 'send', p.address, p.port, 'socket closed'), p.cb);
     if (cb) this.once('close', cb);
-    process.nextTick(() => this.emit('close'));
+    // The fd is closed in libuv's close callback (the "close callbacks" phase of this turn of the loop),
+    // not at once: 'close' waits for the next turn's timers, so the port is free when it fires.
+    setTimeout(() => this.emit('close'), 0);
   }
 
   /** Keeps the event loop alive while open (the default). */
