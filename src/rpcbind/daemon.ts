@@ -6,7 +6,7 @@
 //
 // The daemon logs nothing itself: it reports through the `log` callback (the CLI hands winston's).
 
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCodes, RpcCallError, RpcReject } from '../errors.js';
@@ -313,11 +313,15 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
   const saveState = (): void => {
     try {
       mkdirSync(stateDir, { recursive: true, mode: 0o770 });
+      // Debian's rpcbind runs as _rpc and keeps /run/rpcbind as that user's: files written by root with
+      // mode 0600 would be unreadable to it. Written as root, the files go to the directory's owner.
+      const dir = process.getuid?.() === 0 ? statSync(stateDir) : undefined;
       const { rpcbind, portmap } = encodeWarmStart(registry);
       for (const [file, bytes] of [[files.rpcbind, rpcbind], [files.portmap, portmap]] as const) {
         // temp file, fsync, rename: a crash leaves the old file or the new one, never half of one.
         const tmp = `${file}.tmp`;
         writeFileSync(tmp, bytes, { mode: 0o600 });
+        if (dir && dir.uid !== 0) chownSync(tmp, dir.uid, dir.gid);
         const fd = openSync(tmp, 'r');
         fsyncSync(fd);
         closeSync(fd);
