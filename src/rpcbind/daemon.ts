@@ -248,6 +248,21 @@ export function decodeWarmStart(rpcbind: Uint8Array | undefined, portmap: Uint8A
   return { rbl, pml };
 }
 
+/** The first of these users in /etc/passwd (rpcbind's run-as user), or undefined. */
+function systemUser(names: readonly string[]): { uid: number; gid: number } | undefined {
+  let passwd: string;
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const f = passwd.split('\n').find((l) => l.startsWith(`${name}:`))?.split(':');
+    if (f && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? '')) return { uid: Number(f[2]), gid: Number(f[3]) };
+  }
+  return undefined;
+}
+
 // ---- the daemon ---------------------------------------------------------------------------------------
 
 const SOCKET = '/run/rpcbind.sock';
@@ -312,10 +327,15 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
 
   const saveState = (): void => {
     try {
-      mkdirSync(stateDir, { recursive: true, mode: 0o770 });
-      // Debian's rpcbind runs as _rpc and keeps /run/rpcbind as that user's: files written by root with
-      // mode 0600 would be unreadable to it. Written as root, the files go to the directory's owner.
-      const dir = process.getuid?.() === 0 ? statSync(stateDir) : undefined;
+      // Debian's rpcbind runs as _rpc and keeps /run/rpcbind as that user's (mode 0750): a directory or
+      // files of root's would be unreadable to it. Run as root, oncrpc makes the directory as rpcbind
+      // does, and gives the files to the directory's owner.
+      const root = process.getuid?.() === 0;
+      if (mkdirSync(stateDir, { recursive: true, mode: 0o750 }) !== undefined && root) {
+        const rpcUser = systemUser(['_rpc', 'rpc']);
+        if (rpcUser) chownSync(stateDir, rpcUser.uid, 0);
+      }
+      const dir = root ? statSync(stateDir) : undefined;
       const { rpcbind, portmap } = encodeWarmStart(registry);
       for (const [file, bytes] of [[files.rpcbind, rpcbind], [files.portmap, portmap]] as const) {
         // temp file, fsync, rename: a crash leaves the old file or the new one, never half of one.
