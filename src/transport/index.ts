@@ -2,3 +2,4 @@
 
 export * from './uaddr.js';
 export { RecordStream, DEFAULT_SPLICE_THRESHOLD, type StreamOptions } from './stream.js';
+export { nativeAvailable, nativeLoadError, peerCredentials, PktinfoUdpSocket, type PeerCredentials, type LocalInfo } from './native.js';
