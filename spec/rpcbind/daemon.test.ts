@@ -127,7 +127,7 @@ t.test('3000 idle connections: the daemon keeps answering (the longest-idle are 
   const l = lab(t);
   const rb = await startRpcbind({ port: l.port, socket: l.socket, abstractSocket: false, maxConnections: 500 });
   t.teardown(() => rb.close());
-  const socks = [];
+  const socks: import("node:net").Socket[] = [];
   for (let i = 0; i < 3000; i++) {
     const s = connect(l.port, '127.0.0.1');
     s.on('error', () => {});
