@@ -1,6 +1,6 @@
 // The .x compiler front end in one call: preprocess → lex → parse → resolve (STYLE §7.8).
 
-import type { Diagnostic, Schema } from './ast.js';
+import type { Definition, Diagnostic, Schema } from './ast.js';
 import { CompileError } from '../errors.js';
 import { lex } from './lexer.js';
 import { parse } from './parser.js';
@@ -32,6 +32,7 @@ function checkWith(text: string, file: string, options: CompileOptions, stack: s
   const parsed = parse(lexed.tokens, file);
   const diagnostics = [...pre.diagnostics, ...lexed.diagnostics, ...parsed.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  addCHeaderTypes(parsed.spec.definitions, lexed.tokens);
   const imports: Schema[] = [];
   for (const def of parsed.spec.definitions) {
     if (def.kind !== 'passthrough') continue;
@@ -48,6 +49,33 @@ function checkWith(text: string, file: string, options: CompileOptions, stack: s
   diagnostics.push(...resolved.diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { schema: resolved.schema, diagnostics };
+}
+
+/**
+ * Types that .x files take from libtirpc's C headers rather than from another .x (rpcgen passes them
+ * through to C, where <rpc/types.h> defines them): `rpcprog_t` and friends
+ * are u_int32_t; `struct netbuf` travels as xdr_netbuf writes it, its maxlen then its bytes. A .x that
+ * uses one without defining it gets this definition, as if it had written it (rpcb_prot.x does).
+ */
+const C_HEADER_TYPES: Readonly<Record<string, string>> = {
+  rpcprog_t: 'typedef unsigned int rpcprog_t;',
+  rpcvers_t: 'typedef unsigned int rpcvers_t;',
+  rpcproc_t: 'typedef unsigned int rpcproc_t;',
+  rpcprot_t: 'typedef unsigned int rpcprot_t;',
+  rpcport_t: 'typedef unsigned int rpcport_t;',
+  netbuf: 'struct netbuf { unsigned int maxlen; opaque buf<>; };',
+};
+
+function addCHeaderTypes(definitions: Definition[], tokens: readonly { kind: string; text: string }[]): void {
+  const used = new Set<string>();
+  for (const t of tokens) if (t.kind === 'ident' && Object.hasOwn(C_HEADER_TYPES, t.text)) used.add(t.text);
+  if (used.size === 0) return;
+  const defined = new Set(definitions.map((d) => ('name' in d ? d.name : d.kind === 'typedef' && d.decl.kind !== 'void' ? d.decl.name : undefined)));
+  const missing = [...used].filter((n) => !defined.has(n));
+  if (missing.length === 0) return;
+  const text = missing.map((n) => C_HEADER_TYPES[n]).join('\n');
+  const pre = preprocess(text, '<libtirpc>', {});
+  definitions.unshift(...parse(lex(pre.segments, '<libtirpc>').tokens, '<libtirpc>').spec.definitions);
 }
 
 /** {@link check} on a file read with `options.readFile` (default: from disk); an unreadable file is a diagnostic. */

@@ -64,6 +64,8 @@ interface Sym {
   pos: Pos;
   /** Program, version and procedure numbers (rpcgen #defines them; equal redefinitions are fine). */
   number?: bigint | null;
+  /** The number as written, for program, version and procedure names used as constants. */
+  expr?: Value;
 }
 
 type DeclContext = 'field' | 'typedef' | 'arm' | 'discriminant' | 'procedure';
@@ -266,7 +268,7 @@ class Resolver {
     return findImported(this.imports, (s) => s.constants.get(name));
   }
 
-  #define(name: string, kind: SymbolKind, pos: Pos, number?: bigint | null): boolean {
+  #define(name: string, kind: SymbolKind, pos: Pos, number?: bigint | null, expr?: Value): boolean {
     const old = this.#symbols.get(name);
     if (old) {
       const numbered = (k: SymbolKind): boolean => k === 'program' || k === 'version' || k === 'procedure';
@@ -275,7 +277,7 @@ class Resolver {
       this.diags.error(pos, `'${name}' is already defined (as ${article} ${old.kind} at ${formatPos(old.pos)})`);
       return false;
     }
-    this.#symbols.set(name, { kind, pos, number });
+    this.#symbols.set(name, { kind, pos, number, ...(expr ? { expr } : {}) });
     return true;
   }
 
@@ -309,15 +311,15 @@ class Resolver {
         return;
       case 'program':
         this.programs.push(def);
-        this.#define(def.name, 'program', def.pos, this.#quietValue(def.number));
+        this.#define(def.name, 'program', def.pos, this.#quietValue(def.number), def.number);
         // Repeats within one program or version are reported by #program, once.
         const versions = new Set<string>();
         for (const v of def.versions) {
-          if (!versions.has(v.name)) this.#define(v.name, 'version', v.pos, this.#quietValue(v.number));
+          if (!versions.has(v.name)) this.#define(v.name, 'version', v.pos, this.#quietValue(v.number), v.number);
           versions.add(v.name);
           const procs = new Set<string>();
           for (const p of v.procedures) {
-            if (!procs.has(p.name)) this.#define(p.name, 'procedure', p.pos, this.#quietValue(p.number));
+            if (!procs.has(p.name)) this.#define(p.name, 'procedure', p.pos, this.#quietValue(p.number), p.number);
             procs.add(p.name);
             for (const a of [p.result, ...p.args]) this.#declareInlineEnums(a);
           }
@@ -431,6 +433,20 @@ class Resolver {
     if (v.kind === 'literal') return v.value;
     if (this.#constDefs.has(v.name)) return this.#constant(v.name);
     const sym = this.#symbols.get(v.name);
+    if (sym?.expr) {
+      // rpcgen #defines program, version and procedure names, so they stand as constants
+      // (rpcb_prot.x: `const rpcb_highproc_2 = RPCBPROC_CALLIT;`, `RPCBPROC_BCAST(…) = RPCBPROC_CALLIT;`).
+      if (this.constants.has(v.name)) return this.constants.get(v.name)!;
+      if (this.#folding.has(v.name)) {
+        this.diags.error(v.pos, `'${v.name}' is defined in terms of itself`);
+        return null;
+      }
+      this.#folding.add(v.name);
+      const n = this.#value(sym.expr, what);
+      this.#folding.delete(v.name);
+      if (n !== null) this.constants.set(v.name, n);
+      return n;
+    }
     if (sym) {
       this.diags.error(v.pos, `'${v.name}' is a ${sym.kind}, not a constant (in ${what})`);
       return null;
