@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LoadedSchema } from '../codegen/interpret.js';
-import { CompileError, ErrorCodes, OncRpcError, RpcCallError } from '../errors.js';
+import { CliInputError, CompileError, ErrorCodes, OncRpcError, RpcCallError } from '../errors.js';
 import { authSys } from '../rpc/auth-sys.js';
 import { AUTH_NONE } from '../rpc/messages.js';
 import { findProcedure, type ProcedureDescriptor, type ProgramDescriptor } from '../rpc/program.js';
@@ -151,7 +151,7 @@ export function callCommand(): Command {
           try {
             json = JSON.parse(opts.args) as Json;
           } catch (e) {
-            throw new OncRpcError(ErrorCodes.ERR_XDR_VALUE, `--args is not JSON: ${(e as Error).message}`);
+            throw new CliInputError(`--args is not JSON: ${(e as Error).message}`);
           }
         } else if (types.args.name !== 'void') {
           throw new OncRpcError(ErrorCodes.ERR_XDR_VALUE, `${procedure.name} takes ${types.args.name}: give it with --args JSON`);

@@ -12,7 +12,15 @@ import { register } from '../rpcbind/rpcb-client.js';
 import { RpcServer } from '../server/rpc-server.js';
 import { endpointText } from '../transport/uaddr.js';
 import { parsePort } from './call.js';
-import { cliError, loadXFile, parseByteCount } from './format.js';
+import { InvalidArgumentError } from 'commander';
+import { cliError, loadXFile } from './format.js';
+
+/** A count of entries, 1 or more. */
+function parseCount(v: string): number {
+  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && Number.isSafeInteger(n))) throw new InvalidArgumentError('It must be a whole number, 1 or more.');
+  return n;
+}
 
 type HandlerModule = Record<string, Record<string, (args: unknown, ctx: unknown) => unknown>>;
 
@@ -60,7 +68,7 @@ export function serveCommand(): Command {
     .option('--udp-port <n>', 'UDP port (default: an ephemeral port)', parsePort)
     .option('--unix <path>', 'also listen on this unix socket (@name: abstract)')
     .option('--no-register', 'do not register with the local rpcbind')
-    .option('--reply-cache <entries>', 'answer retransmissions from a duplicate-request cache of this many entries (at-most-once)', parseByteCount)
+    .option('--reply-cache <entries>', 'answer retransmissions from a duplicate-request cache of this many entries (at-most-once)', parseCount)
     .option('--rpcbind-socket <path>', "the local rpcbind's unix socket (for labs)")
     .option('--rpcbind-port <n>', "the local rpcbind's port (for labs)", parsePort)
     .action(async (opts: ServeOptions) => {
