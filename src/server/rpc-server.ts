@@ -348,6 +348,9 @@ export class RpcServer {
   }
 
   #onRecord(conn: Conn, record: Uint8Array): void {
+    // Closed for an earlier record of the same read (not an RPC call): later records are not looked at,
+    // as libtirpc reads nothing more from a connection it closes (rpcbind's GETSTAT does not count them).
+    if (conn.stream.socket.destroyed) return;
     conn.lastActive = Date.now();
     this.#armIdle(conn);
     if (conn.running.size >= this.#opts.maxCallsPerConnection || this.#allRunning.size >= this.#opts.maxCalls || conn.backlog.length > 0 || conn.stream.socket.writableNeedDrain) {
