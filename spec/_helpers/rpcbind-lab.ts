@@ -233,11 +233,18 @@ export interface Exchange {
   closed: boolean;
 }
 
-/** Reply-waiting policy shared with the setpriv'd child (its source is sent along as text). */
-function collectStream(sock: Socket, bytes: Buffer, expect: number, quietMs: number, done: (r: Exchange) => void): void {
+/**
+ * Collects the reply records of a stream exchange (the policy is shared with the setpriv'd child: its
+ * source is sent along as text). With `fence` (the xid of a NULL call sent after the request) the
+ * exchange ends 40 ms after the fence's reply, which is left out: both daemons answer a connection's
+ * calls in order, so whatever the request was to get has come by then. Without a fence it ends 40 ms
+ * after `expect` replies, or after `quietMs` of silence; always when the daemon closes the connection.
+ */
+function collectStream(sock: Socket, bytes: Buffer, expect: number, quietMs: number, fence: string, done: (r: Exchange) => void): void {
   let buf = Buffer.alloc(0);
   let frags: Buffer[] = [];
   const replies: string[] = [];
+  let fenced = false;
   let timer: NodeJS.Timeout | undefined;
   let finished = false;
   const finish = (closed: boolean): void => {
@@ -264,12 +271,14 @@ function collectStream(sock: Socket, bytes: Buffer, expect: number, quietMs: num
       frags.push(buf.subarray(4, 4 + n));
       buf = buf.subarray(4 + n);
       if (mark & 0x80000000) {
-        replies.push(Buffer.concat(frags).toString('hex'));
+        const reply = Buffer.concat(frags).toString('hex');
+        if (fence !== '' && reply.startsWith(fence)) fenced = true;
+        else replies.push(reply);
         frags = [];
       }
     }
-    // After the replies expected, a short grace to see whether the daemon also closes.
-    arm(replies.length >= expect ? 40 : quietMs);
+    // A short grace after the fence (or the replies expected), to see late replies and a close.
+    arm(fenced || (fence === '' && replies.length >= expect) ? 40 : quietMs);
   });
   sock.on('error', () => {});
   sock.on('close', () => finish(true));
@@ -277,28 +286,39 @@ function collectStream(sock: Socket, bytes: Buffer, expect: number, quietMs: num
 
 const UID_CHILD = `
 const net = require('node:net');
-const [path, hex, expect, quiet] = process.argv.slice(1);
+const [path, hex, expect, quiet, fence] = process.argv.slice(1);
 const collectStream = ${collectStream.toString()};
-collectStream(net.connect(path), Buffer.from(hex, 'hex'), Number(expect), Number(quiet), (r) => process.stdout.write(JSON.stringify(r)));
+collectStream(net.connect(path), Buffer.from(hex, 'hex'), Number(expect), Number(quiet), fence, (r) => process.stdout.write(JSON.stringify(r)));
 `;
 
 export interface ExchangeOptions {
-  /** Streams: send these bytes instead of the message as one record. */
+  /** Streams: send these bytes instead of the message as one record (no fence then). */
   stream?: Buffer;
-  /** Replies expected (after them the exchange ends quickly). Default 1. */
+  /** Replies expected (without a fence: after them the exchange ends quickly). Default 1. */
   expect?: number;
-  /** How long silence means no (more) reply. Default 300 ms. */
+  /** How long silence means no (more) reply. Default 600 ms (a loaded CI machine answers late). */
   quietMs?: number;
+  /**
+   * Send a v2 NULL call after the request (same connection or socket) and take its reply as the end of
+   * the exchange: silence is then known in milliseconds. Default true (not with `stream`). Not for calls
+   * the daemon answers after I/O of its own (forwarded remote calls).
+   */
+  fence?: boolean;
 }
+
+let fences = 0;
 
 /** Sends `message` (a whole RPC message, no record mark) to the daemon and reports what came back. */
 export function exchange(via: Via, message: Buffer, opts: ExchangeOptions = {}): Promise<Exchange> {
   const expect = opts.expect ?? 1;
-  const quietMs = opts.quietMs ?? 300;
-  const bytes = via.transport === 'udp' ? message : (opts.stream ?? recordOf(message));
+  const quietMs = opts.quietMs ?? 600;
+  const fenceXid = opts.fence === false || opts.stream ? undefined : 0x7f000000 + fences++;
+  const fence = fenceXid === undefined ? '' : u32(fenceXid).toString('hex');
+  const fenceMsg = fenceXid === undefined ? undefined : rpcbCall(fenceXid, 2, 0);
+  const bytes = via.transport === 'udp' ? message : (opts.stream ?? Buffer.concat([recordOf(message), ...(fenceMsg ? [recordOf(fenceMsg)] : [])]));
   if (via.transport === 'unix' && via.uid !== undefined) {
     return new Promise((resolve, reject) => {
-      const child = spawn('setpriv', [`--reuid=${via.uid}`, `--regid=${via.uid}`, '--clear-groups', process.execPath, '-e', UID_CHILD, via.to ?? '/run/rpcbind.sock', bytes.toString('hex'), String(expect), String(quietMs)], {
+      const child = spawn('setpriv', [`--reuid=${via.uid}`, `--regid=${via.uid}`, '--clear-groups', process.execPath, '-e', UID_CHILD, via.to ?? '/run/rpcbind.sock', bytes.toString('hex'), String(expect), String(quietMs), fence], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       });
@@ -315,17 +335,18 @@ export function exchange(via: Via, message: Buffer, opts: ExchangeOptions = {}):
       });
     });
   }
-  if (via.transport === 'unix') return new Promise((resolve) => collectStream(connect({ path: via.to ?? '/run/rpcbind.sock' }), bytes, expect, quietMs, resolve));
+  if (via.transport === 'unix') return new Promise((resolve) => collectStream(connect({ path: via.to ?? '/run/rpcbind.sock' }), bytes, expect, quietMs, fence, resolve));
   const to = via.to ?? '127.0.0.1';
   const port = via.port ?? 111;
   if (via.transport === 'tcp') {
     return new Promise((resolve) =>
-      collectStream(connect({ host: to, port, ...(via.from ? { localAddress: via.from } : {}), ...(via.fromPort ? { localPort: via.fromPort } : {}) }), bytes, expect, quietMs, resolve),
+      collectStream(connect({ host: to, port, ...(via.from ? { localAddress: via.from } : {}), ...(via.fromPort ? { localPort: via.fromPort } : {}) }), bytes, expect, quietMs, fence, resolve),
     );
   }
   return new Promise((resolve) => {
     const sock: UdpSocket = createSocket(to.includes(':') ? 'udp6' : 'udp4');
     const replies: string[] = [];
+    let fenced = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
       clearTimeout(timer);
@@ -337,18 +358,24 @@ export function exchange(via: Via, message: Buffer, opts: ExchangeOptions = {}):
       timer = setTimeout(finish, ms);
     };
     sock.on('message', (m) => {
-      replies.push(m.toString('hex'));
-      arm(replies.length >= expect ? 40 : quietMs);
+      const hex = m.toString('hex');
+      if (fence !== '' && hex.startsWith(fence)) fenced = true;
+      else replies.push(hex);
+      arm(fenced || (fence === '' && replies.length >= expect) ? 40 : quietMs);
     });
     sock.on('error', () => {});
-    const send = (): void => {
-      if (via.connected) sock.send(bytes);
-      else sock.send(bytes, port, to);
-      arm(quietMs);
+    const send = (b: Buffer): void => {
+      if (via.connected) sock.send(b);
+      else sock.send(b, port, to);
     };
     sock.bind({ address: via.from ?? (to.includes(':') ? '::' : '0.0.0.0'), port: via.fromPort ?? 0 }, () => {
-      if (via.connected) sock.connect(port, to, send);
-      else send();
+      const go = (): void => {
+        send(bytes);
+        if (fenceMsg) send(fenceMsg);
+        arm(quietMs);
+      };
+      if (via.connected) sock.connect(port, to, go);
+      else go();
     });
   });
 }

@@ -24,7 +24,7 @@ function answered(t: Test, what: string, lookups: Lookup[]): void {
 if (labPrerequisites(t)) {
   const build = buildRpcbindLab();
   t.test('rpcbomb packets and 3000 idle connections leave oncrpc rpcbind answering', async (t) => {
-    const r = await runScenario<HardeningResult>(build, SCENARIO, 'oncrpc', { nofile: 16384, timeoutMs: 90_000 });
+    const r = await runScenario<HardeningResult>(build, SCENARIO, 'oncrpc', { nofile: 16384, timeoutMs: 150_000 });
     t.ok(r.alive, 'still running');
     t.ok(r.bombs > 1400, `${r.bombs} rpcbomb-style requests sent`);
     answered(t, 'after the rpcbombs', r.afterBombs);

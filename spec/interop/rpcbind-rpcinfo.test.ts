@@ -45,7 +45,7 @@ if (labPrerequisites(t, ['setpriv'])) {
   const build = buildRpcbindLab();
 
   t.test('registrations over the unix socket: rpcinfo in every mode prints the same', async (t) => {
-    const [real, oncrpc] = await Promise.all([runScenario<RpcinfoResult>(build, SCENARIO, 'real'), runScenario<RpcinfoResult>(build, SCENARIO, 'oncrpc')]);
+    const [real, oncrpc] = await Promise.all([runScenario<RpcinfoResult>(build, SCENARIO, 'real', { timeoutMs: 150_000 }), runScenario<RpcinfoResult>(build, SCENARIO, 'oncrpc', { timeoutMs: 150_000 })]);
     // What the scenario saw of the real rpcbind, so that "the same" means something.
     const plain = real.commands.find((c) => c.cmd === 'rpcinfo ')!;
     t.match(plain.stdout, / 541089920 1 tcp 0\.0\.0\.0\.<541089920-tcp> - superuser\n/, 'the classic server is registered (wildcard IPv4 address, owner superuser: SO_PEERCRED uid 0)');
@@ -56,9 +56,9 @@ if (labPrerequisites(t, ['setpriv'])) {
 
   t.test('without the unix socket: servers register over TCP [::1]:111, rpcinfo HOST prints the same', async (t) => {
     const [real, oncrpc, none] = await Promise.all([
-      runScenario<RpcinfoResult>(build, SCENARIO, 'real', { args: ['removed'] }),
-      runScenario<RpcinfoResult>(build, SCENARIO, 'oncrpc', { args: ['removed'] }),
-      runScenario<RpcinfoResult>(build, SCENARIO, 'oncrpc', { args: ['none'] }),
+      runScenario<RpcinfoResult>(build, SCENARIO, 'real', { args: ['removed'], timeoutMs: 150_000 }),
+      runScenario<RpcinfoResult>(build, SCENARIO, 'oncrpc', { args: ['removed'], timeoutMs: 150_000 }),
+      runScenario<RpcinfoResult>(build, SCENARIO, 'oncrpc', { args: ['none'], timeoutMs: 150_000 }),
     ]);
     const dump = real.commands.find((c) => c.cmd === 'rpcinfo 127.0.0.1')!;
     t.match(dump.stdout, / 541089921 1 udp6 ::\.<541089921-udp6> - superuser\n/, 'registered over TCP from a reserved port: superuser');

@@ -116,9 +116,10 @@ function startEcho(): Promise<() => void> {
 const scenario: Scenario = async (kind) => {
   const steps: StepResult[] = [];
   let xid = 0x5e000000;
+  let fence = true; // off for forwarded remote calls (answered after I/O of the daemon's own)
   const step = async (name: string, via: Via, msg: (xid: number) => Buffer, opts: ExchangeOptions & { time?: boolean; differs?: true } = {}): Promise<void> => {
     const x = xid++;
-    const result = await exchange(via, msg(x), opts);
+    const result = await exchange(via, msg(x), { fence, ...opts });
     steps.push({ name, ...(opts.time ? zeroTime(result) : { result }), ...(opts.differs ? { differs: true } : {}) });
   };
   // rpcbind (libtirpc's svc_dg) decodes a datagram from its whole receive buffer: arguments shorter than
@@ -127,7 +128,8 @@ const scenario: Scenario = async (kind) => {
   // datagram; the difference itself is shown at the end).
   const fillZeros = (x: number) => Buffer.concat([rpcbCall(x, 2, 0), Buffer.alloc(200)]); // a NULL call with zeros after it
   const fillOnes = () => Buffer.alloc(240, 0xff); // not a call: no answer
-  const filler = async (name: string, fill: (x: number) => Buffer, via: Via = { transport: 'udp' }): Promise<void> => step(`(filler: ${name})`, via, fill);
+  // (Not fenced: the fence's bytes would be what the next datagram reads.)
+  const filler = async (name: string, fill: (x: number) => Buffer, via: Via = { transport: 'udp' }): Promise<void> => step(`(filler: ${name})`, via, fill, { fence: false });
   // Shorthands: a call of rpcbind version v, procedure p.
   const v2 = (proc: number, args?: Buffer) => (x: number) => rpcbCall(x, 2, proc, args);
   const v3 = (proc: number, args?: Buffer) => (x: number) => rpcbCall(x, 3, proc, args);
@@ -346,6 +348,7 @@ const scenario: Scenario = async (kind) => {
   await step('v3 GETADDR with trailing bytes', udp, (x) => Buffer.concat([v3(GETADDR, rpcbArgs(P, 1, 'udp', ''))(x), u32(7)]));
 
   // ---- credentials, headers, programs, versions, procedures ----------------------------------------------
+  const nulCall = (x: number) => rpcbCall(x, 3, 0);
   const range = (a: number, b: number) => Buffer.from(Array.from({ length: b - a }, (_, i) => a + i));
   const creds: [string, Buffer, Buffer?][] = [
     ['unknown flavor 99: REJECTEDCRED', auth(99, Buffer.from([1, 2, 3, 4]))],
@@ -372,6 +375,8 @@ const scenario: Scenario = async (kind) => {
   await step('TCP verifier over 400 bytes', tcp, (x) => callMessage(x, { prog: 100000, vers: 3, proc: 0, verf: auth(AUTH_NONE, Buffer.alloc(404)) }));
   await step('UDP msg_type REPLY: silence', udp, (x) => callMessage(x, { prog: 100000, vers: 3, mtype: 1 }));
   await step('TCP msg_type REPLY: closed', tcp, (x) => callMessage(x, { prog: 100000, vers: 3, mtype: 1 }));
+  await step('TCP: a REPLY then a SET in one write: closed', tcp, nulCall, { stream: Buffer.concat([recordOf(callMessage(0x5f000010, { prog: 100000, vers: 3, mtype: 1 })), recordOf(rpcbCall(0x5f000011, 3, SET, rpcbArgs(R, 9, 'tcp', '0.0.0.0.14.9')))]) });
+  await step('… and the SET after it was not made: ""', tcp, v3(GETADDR, rpcbArgs(R, 9, 'tcp', '')));
   await step('UDP msg_type 2', udp, (x) => callMessage(x, { prog: 100000, vers: 3, mtype: 2 }));
   await step('TCP msg_type 2: closed', tcp, (x) => callMessage(x, { prog: 100000, vers: 3, mtype: 2 }));
   await step('UDP rpcvers 3: no reply', udp, (x) => callMessage(x, { prog: 100000, vers: 3, rpcvers: 3 }));
@@ -454,6 +459,7 @@ const scenario: Scenario = async (kind) => {
   // ---- phase 2: -r, remote calls forwarded to a local UDP service --------------------------------------------
   await daemon.stop('SIGKILL');
   daemon = await startDaemon(kind as Kind, { remote: true, warm: false });
+  fence = false;
   const stopEcho = await startEcho();
   const port = [ECHO_PORT >> 8, ECHO_PORT & 255].join('.');
   await step('-r: SET E v1 udp (the echo service)', unix, v3(SET, rpcbArgs(E, 1, 'udp', `0.0.0.0.${port}`)));

@@ -32,6 +32,7 @@ const OUTCOMES: Record<string, RegExp> = {
   SYSTEM_ERR: /^SYSTEM_ERR$/,
   'SUCCESS port 0': /^SUCCESS 00000000$/,
   'exact, ""': /^SUCCESS 00000000$/,
+  '""': /^SUCCESS 00000000$/,
 };
 
 /** Lookups and the address rpcbind answers (wildcards rewritten, the netid of the transport, version fallback). */
@@ -69,7 +70,7 @@ const PORTS: Record<string, number> = {
 const DIFFERENCES: Record<string, { real: RegExp; oncrpc: RegExp }> = {
   'TCP: an empty fragment first': { real: /^closed$/, oncrpc: /^SUCCESS$/ },
   'TCP: NULL in 3 fragments': { real: /^closed$/, oncrpc: /^SUCCESS$/ },
-  'unix: a GETADDR in 2 fragments': { real: /^GARBAGE_ARGS, then closed$/, oncrpc: /^SUCCESS 0000000c2f72756e2f70312e736f636b$/ },
+  'unix: a GETADDR in 2 fragments': { real: /^GARBAGE_ARGS(, then closed)?$/, oncrpc: /^SUCCESS 0000000c2f72756e2f70312e736f636b$/ },
   'UDP: the same GETADDR truncated after it': { real: /^SUCCESS 0000000d3132372e302e302e312e382e31000000$/, oncrpc: /^GARBAGE_ARGS$/ },
   'v2 DUMP over UDP from 198.18.0.1': { real: /^SUCCESS 00000001000186a0/, oncrpc: /^silence$/ },
   'v4 GETADDRLIST P v1 over UDP from 198.18.0.1': { real: /^SUCCESS 00000001/, oncrpc: /^silence$/ },
@@ -84,7 +85,7 @@ function find(steps: StepResult[], name: string): StepResult {
 if (labPrerequisites(t, ['setpriv'])) {
   const build = buildRpcbindLab();
   t.test('the same bytes to both daemons, the same answers', async (t) => {
-    const [real, oncrpc] = await Promise.all([runScenario<SemanticsResult>(build, SCENARIO, 'real'), runScenario<SemanticsResult>(build, SCENARIO, 'oncrpc')]);
+    const [real, oncrpc] = await Promise.all([runScenario<SemanticsResult>(build, SCENARIO, 'real', { timeoutMs: 200_000 }), runScenario<SemanticsResult>(build, SCENARIO, 'oncrpc', { timeoutMs: 200_000 })]);
     t.same(oncrpc.steps.map((s) => s.name), real.steps.map((s) => s.name), 'the same steps ran');
     t.test('rpcbind answers as LAB.md says', async (t) => {
       for (const r of real.steps) {

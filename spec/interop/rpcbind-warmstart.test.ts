@@ -15,7 +15,7 @@ const SCENARIO = new URL('./rpcbind-warmstart.lab.ts', import.meta.url);
 if (labPrerequisites(t, ['setpriv'])) {
   const build = buildRpcbindLab();
   t.test('warm-start files from rpcbind to oncrpc and back; kill -9; corrupt files', async (t) => {
-    const r = await runScenario<WarmStartResult>(build, SCENARIO, 'both', { timeoutMs: 120_000 });
+    const r = await runScenario<WarmStartResult>(build, SCENARIO, 'both', { timeoutMs: 180_000 });
     t.match(r.realBefore.plain, / 805306384 +1 +tcp +0\.0\.0\.0\.14\.1 +- +65534\n/, 'rpcbind holds a uid 65534 registration');
     t.match(r.realBefore.plain, / 541089921 +1 +tcp6 /, 'and the svc_create server\'s');
     t.notMatch(r.realBefore.plain, / 541089921 +2 /, 'rpcinfo -d removed its version 2');
