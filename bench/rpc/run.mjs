@@ -2,7 +2,7 @@
 // run, on loopback inside a private network namespace (see bench/README.md, "bench/rpc").
 //
 //   npm run bench:rpc          # tsc -p tsconfig.build.json && node bench/rpc/run.mjs   (as root)
-//   node bench/rpc/run.mjs --json
+//   node bench/rpc/run.mjs --json > run.json; node bench/rpc/run.mjs --table run.json   # the table again
 //   BENCH_SECONDS=2 BENCH_WARMUP=0.5 BENCH_RUNS=5 BENCH_PROCS=null,getcolor,echo BENCH_TRANSPORTS=tcp,udp
 //
 // Outside the namespace: builds the rpcgen C server (fixtures/c/alltypes_server.c + rpcgen's main) and the
@@ -37,6 +37,7 @@ const JSON_OUT = process.argv.includes('--json');
 const PROG = 541089920;
 
 if (process.argv[2] === '--inside') await inside(process.argv[3], process.argv[4]);
+else if (process.argv[2] === '--table') console.log(table(JSON.parse(readFileSync(process.argv[3], 'utf8'))));
 else await outside();
 
 // ---- outside: build, then the namespace ----------------------------------------------------------
@@ -183,6 +184,7 @@ async function inside(build, gen) {
     return { callsPerSec: r.measured / r.secs, serverUsPerCall: serverCpu / r.all, clientUsPerCall: r.clientCpu / r.all, calls: r.all };
   };
 
+  const loadavgStart = loadavg().map((x) => x.toFixed(2)).join(' ');
   for (const row of rows) await measure({ ...row }); // warm-up round: JIT, caches, connections' first costs
   for (const row of rows) row.runs = [];
   for (let round = 0; round < RUNS; round++) {
@@ -200,6 +202,7 @@ async function inside(build, gen) {
     node: process.version,
     cpu: cpus()[0]?.model,
     cores: cpus().length,
+    loadavgStart,
     loadavg: loadavg().map((x) => x.toFixed(2)).join(' '),
     seconds: SECONDS,
     warmup: WARMUP,
@@ -210,27 +213,36 @@ async function inside(build, gen) {
     console.log(JSON.stringify({ meta, rows }, null, 2));
     return;
   }
+  console.log(table({ meta, rows }));
+}
+
+/** The markdown table of a run ({ meta, rows } as --json prints it). */
+function table({ meta, rows }) {
+  const procs = [...new Set(rows.map((r) => r.proc))];
+  const transports = [...new Set(rows.map((r) => r.transport))];
   const serverName = { C: 'C server', oncrpc: 'oncrpc server', floor: 'Node floor (bench/rpc/floor-server.mjs)' };
   const label = (r) => (r.client === 'C' ? 'C client' : `oncrpc client ×${r.inflight}`) + ' → ' + serverName[r.server];
   const procName = { null: 'AT_NULL (void → void)', getcolor: 'AT_GETCOLOR (enum → union)', echo: 'AT_ECHO (376-byte struct)' };
   const num = (x) => Math.round(x).toLocaleString('en-US');
   const us = (x) => x.toFixed(1);
   const ratio = (x) => `${x.toFixed(2)}×`;
+  const k = (x) => `${Math.round(x / 1000)}k`;
+  const spread = (r) => (r.runs?.length ? `${k(Math.min(...r.runs.map((x) => x.callsPerSec)))}–${k(Math.max(...r.runs.map((x) => x.callsPerSec)))}` : '');
   const out = [];
-  out.push(`node ${meta.node}, ${meta.cores}× ${meta.cpu}, load average before the table ${meta.loadavg}; ${RUNS} rounds of ${SECONDS} s (+${WARMUP} s warm-up) per row, median round`);
+  out.push(`node ${meta.node}, ${meta.cores}× ${meta.cpu}, load average ${meta.loadavgStart ?? '?'} at the start, ${meta.loadavg} at the end; ${meta.runs} rounds of ${meta.seconds} s (+${meta.warmup} s warm-up) per row, median round`);
   out.push('');
-  out.push('| procedure | transport | client → server | calls/s | vs C→C | server CPU µs/call | vs C→C | client CPU µs/call |');
-  out.push('|---|---|---|---:|---:|---:|---:|---:|');
-  for (const proc of PROCS) {
-    for (const transport of TRANSPORTS) {
+  out.push('| procedure | transport | client → server | calls/s | (rounds: min–max) | vs C→C | server CPU µs/call | vs C→C | client CPU µs/call |');
+  out.push('|---|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const proc of procs) {
+    for (const transport of transports) {
       const group = rows.filter((r) => r.proc === proc && r.transport === transport);
       const anchor = group.find((r) => r.anchor);
       for (const r of group) {
         out.push(
-          `| ${procName[proc] ?? proc} | ${transport.toUpperCase()} | ${label(r)} | ${num(r.callsPerSec)} | ${ratio(r.callsPerSec / anchor.callsPerSec)} | ${us(r.serverUsPerCall)} | ${ratio(r.serverUsPerCall / anchor.serverUsPerCall)} | ${us(r.clientUsPerCall)} |`,
+          `| ${procName[proc] ?? proc} | ${transport.toUpperCase()} | ${label(r)} | ${num(r.callsPerSec)} | ${spread(r)} | ${ratio(r.callsPerSec / anchor.callsPerSec)} | ${us(r.serverUsPerCall)} | ${ratio(r.serverUsPerCall / anchor.serverUsPerCall)} | ${us(r.clientUsPerCall)} |`,
         );
       }
     }
   }
-  console.log(out.join('\n'));
+  return out.join('\n');
 }
