@@ -1,7 +1,7 @@
 // Micro-benchmarks of the constructs a generated XDR codec is made of, each against its alternatives,
 // to decide what the emitter and XdrReader/XdrWriter should do (bench/README.md, "Constructs").
 //
-//   node --expose-gc bench/xdr/micro.js [filter]        # after `npm run build`; BENCH_SECONDS (default 0.3)
+//   node --expose-gc bench/xdr/micro.js [filter]        # after `npm run build`; BENCH_SECONDS (default 0.3), BENCH_CLOCK=cpu|wall
 //
 // Every case does the same work N times per call (N below), so ns/item = 1e9 / (ops/s × N). Variants of
 // one construct are measured interleaved (3 rounds, median) and printed side by side.
@@ -213,7 +213,7 @@ const strBuf = Buffer.from(strBytes.buffer, strBytes.byteOffset, strBytes.length
 const R = new XdrReader();
 const td = new TextDecoder();
 group('string decode, ~8-byte ASCII names (per string)', {
-  'reader.readString(255) (fromCharCode loop ≤ 32 bytes)': () => {
+  'reader.readString(255) (decodeText: one fromCharCode call ≤ 12 bytes)': () => {
     const r = R.reset(strBytes);
     let s;
     for (let i = 0; i < N; i++) s = r.readString(255);
@@ -412,12 +412,21 @@ group('error paths: a try/catch tracking `at` in each function (per call)', {
 });
 
 group('per message: writer reset + finish (per message, N = 1000 messages)', {
-  'reset(), finish() (a subarray view per message)': () => {
+  'reset(), finish() (same length: the view of the previous message)': () => {
     let s;
     for (let i = 0; i < N; i++) {
       W.reset();
       W.pos = 64;
       s = W.finish();
+    }
+    return s;
+  },
+  'reset(), buf.subarray(0, pos) (a view per message: finish() before)': () => {
+    let s;
+    for (let i = 0; i < N; i++) {
+      W.reset();
+      W.pos = 64;
+      s = W.buf.subarray(0, W.pos);
     }
     return s;
   },
