@@ -140,12 +140,15 @@ interface Conn {
   peer: CallPeer;
   /** Address of the caller for the reply cache (no port: a retransmission may come on a new connection). */
   caller: string;
-  running: Set<AbortController>;
+  running: Set<PendingCall>;
   backlog: Uint8Array[];
   paused: boolean;
   idle: NodeJS.Timeout | undefined;
   /** When a record last arrived (ms), for evicting the longest-idle connection. */
   lastActive: number;
+  /** Where its replies go, and what runs when one of its calls finishes (made once per connection). */
+  sink: Sink;
+  done: () => void;
 }
 
 /** A reply to send: where and how. */
@@ -171,8 +174,10 @@ export class RpcServer {
   readonly #conns = new Set<Conn>();
   readonly #endpoints: Endpoint[] = [];
   readonly #closeHooks: (() => Promise<void> | void)[] = [];
-  readonly #allRunning = new Set<AbortController>();
+  readonly #allRunning = new Set<PendingCall>();
   readonly #reader = new XdrReader();
+  /** Decodes every call's arguments (synchronously: decoders do not keep the reader). */
+  readonly #argsReader: XdrReader;
   readonly #scratch = new XdrWriter({ initialSize: 1024 });
   #closing: Promise<void> | null = null;
   #destroyed = false;
@@ -188,6 +193,7 @@ export class RpcServer {
     };
     const rc = options.replyCache;
     this.cache = rc ? new ReplyCache(rc === true ? {} : rc) : null;
+    this.#argsReader = new XdrReader(undefined, 0, undefined, options.decodeLimits);
   }
 
   /** Serves one program version with these handlers (a procedure without a handler answers PROC_UNAVAIL). */
@@ -321,8 +327,11 @@ export class RpcServer {
       paused: false,
       idle: undefined,
       lastActive: Date.now(),
+      sink: undefined as unknown as Sink,
+      done: () => this.#drainBacklog(conn),
     };
     conn.stream = new RecordStream(socket, (rec) => this.#onRecord(conn, rec), this.#opts);
+    conn.sink = new StreamSink(conn.stream);
     this.#conns.add(conn);
     socket.on('error', () => {}); // 'close' follows; errors are the peer's business
     socket.on('drain', () => this.#drainBacklog(conn));
@@ -368,24 +377,8 @@ export class RpcServer {
   }
 
   #handleStream(conn: Conn, record: Uint8Array): void {
-    const socket = conn.stream.socket;
-    const sink: Sink = {
-      get live() {
-        return !socket.destroyed;
-      },
-      send: (build) => {
-        if (socket.destroyed) return;
-        build(conn.stream.begin());
-        conn.stream.send();
-      },
-      sendBytes: (bytes) => {
-        if (socket.destroyed) return;
-        conn.stream.begin().writeRaw(bytes);
-        conn.stream.send();
-      },
-    };
-    const ok = this.#handle(record, conn.peer, conn.caller, sink, conn.running, () => this.#drainBacklog(conn));
-    if (!ok) socket.destroy(); // not an RPC v2 call: libtirpc closes the connection
+    const ok = this.#handle(record, conn.peer, conn.caller, conn.sink, conn.running, conn.done);
+    if (!ok) conn.stream.socket.destroy(); // not an RPC v2 call: libtirpc closes the connection
   }
 
   #drainBacklog(conn: Conn): void {
@@ -463,7 +456,8 @@ export class RpcServer {
       },
       sendBytes: (bytes) => send(bytes, rinfo, replyFrom),
     };
-    this.#handle(msg, peer, `${peer.netid}:${address}:${rinfo.port}`, sink, null, () => {});
+    // The caller's key is for the reply cache only.
+    this.#handle(msg, peer, this.cache ? `${peer.netid}:${address}:${rinfo.port}` : '', sink, null, () => {});
   }
 
   // ---- dispatch -----------------------------------------------------------------------------------
@@ -472,7 +466,7 @@ export class RpcServer {
    * Handles one message. Returns false when it is not an RPC v2 call (the caller closes a stream);
    * `running` is the connection's set of calls in progress, `done` runs when a call finishes.
    */
-  #handle(bytes: Uint8Array, peer: CallPeer, caller: string, sink: Sink, running: Set<AbortController> | null, done: () => void): boolean {
+  #handle(bytes: Uint8Array, peer: CallPeer, caller: string, sink: Sink, running: Set<PendingCall> | null, done: () => void): boolean {
     let call: RpcCall;
     try {
       const m = readRpcMessage(this.#reader.reset(bytes));
@@ -560,23 +554,23 @@ export class RpcServer {
 
     let args: unknown;
     try {
-      args = proc.args[0](new XdrReader(call.body, 0, call.body.length, this.#opts.decodeLimits));
+      args = proc.args[0](this.#argsReader.reset(call.body));
     } catch {
       this.#answer(sink, key, xid, (w) => writeReplyHeader(w, accepted(accept_stat.GARBAGE_ARGS)));
       return true;
     }
 
-    const controller = new AbortController();
-    const ctx: CallContext = { xid, prog: call.prog, vers: call.vers, proc: call.proc, cred: call.cred, verf: call.verf, signal: controller.signal, peer, ...(authSys ? { authSys } : {}) };
-    running?.add(controller);
-    this.#allRunning.add(controller);
+    const pending = new PendingCall();
+    const ctx: CallContext = new ServerCallContext(call, peer, authSys, pending);
+    running?.add(pending);
+    this.#allRunning.add(pending);
     const deadline = this.#opts.callTimeoutMs;
-    const timer = deadline && deadline > 0 ? setTimeout(() => controller.abort(new Error(`the call ran over ${deadline} ms`)), deadline) : undefined;
+    const timer = deadline && deadline > 0 ? setTimeout(() => pending.abort(new Error(`the call ran over ${deadline} ms`)), deadline) : undefined;
     const finish = (build: ((w: XdrWriter) => void) | null): void => {
       clearTimeout(timer);
-      running?.delete(controller);
-      this.#allRunning.delete(controller);
-      if (controller.signal.aborted || !sink.live) {
+      running?.delete(pending);
+      this.#allRunning.delete(pending);
+      if (pending.aborted || !sink.live) {
         this.stats.orphans++;
         if (cache) cache.abandon(key);
       } else if (build) this.#answer(sink, key, xid, build);
@@ -673,6 +667,91 @@ export class RpcServer {
     if (this.cache && key) this.cache.finish(key, copy);
     this.stats.replies++;
     sink.sendBytes(copy);
+  }
+}
+
+/** A connection's replies: one write each, nothing once the socket is destroyed (a class: no getter in a literal, see ServerCallContext). */
+class StreamSink implements Sink {
+  readonly #stream: RecordStream;
+
+  constructor(stream: RecordStream) {
+    this.#stream = stream;
+  }
+
+  get live(): boolean {
+    return !this.#stream.socket.destroyed;
+  }
+
+  send(build: (w: XdrWriter) => void): void {
+    if (this.#stream.socket.destroyed) return;
+    build(this.#stream.begin());
+    this.#stream.send();
+  }
+
+  sendBytes(bytes: Uint8Array): void {
+    if (this.#stream.socket.destroyed) return;
+    this.#stream.begin().writeRaw(bytes);
+    this.#stream.send();
+  }
+}
+
+/**
+ * The context a handler gets. `signal` is a getter on the prototype, so that every context has the same
+ * hidden class: a getter in an object literal gives each object its own map, and those maps (old space)
+ * kept each call's closures and buffers alive through scavenges — most of a small call's allocations
+ * were promoted, and a mark-compact ran every few thousand calls.
+ */
+class ServerCallContext implements CallContext {
+  readonly xid: number;
+  readonly prog: number;
+  readonly vers: number;
+  readonly proc: number;
+  readonly cred: RpcCall['cred'];
+  readonly verf: RpcCall['verf'];
+  readonly peer: CallPeer;
+  declare readonly authSys?: AuthSysParms;
+  readonly #pending: PendingCall;
+
+  constructor(call: RpcCall, peer: CallPeer, authSys: AuthSysParms | undefined, pending: PendingCall) {
+    this.xid = call.xid;
+    this.prog = call.prog;
+    this.vers = call.vers;
+    this.proc = call.proc;
+    this.cred = call.cred;
+    this.verf = call.verf;
+    this.peer = peer;
+    this.#pending = pending;
+    if (authSys) (this as { authSys?: AuthSysParms }).authSys = authSys; // present only for AUTH_SYS calls
+  }
+
+  get signal(): AbortSignal {
+    return this.#pending.signal;
+  }
+}
+
+/**
+ * A call in progress, orphaned by abort(). Its AbortController (ctx.signal) is made only when the handler
+ * first reads ctx.signal — making one for every call was a tenth of a small call's cost — and an abort
+ * that came before is passed on to it then.
+ */
+class PendingCall {
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 }
 
