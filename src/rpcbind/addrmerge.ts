@@ -11,10 +11,23 @@ import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { formatUaddr } from '../transport/uaddr.js';
 
-/** The interfaces to merge with (os.networkInterfaces() by default; tests pass their own). */
+/** The interfaces to merge with (os.networkInterfaces() by default; tests pass their own). Read only. */
 export type InterfaceList = () => NetworkInterfaceInfo[];
 
-export const systemInterfaces: InterfaceList = () => Object.values(networkInterfaces()).flatMap((l) => l ?? []);
+/**
+ * How long the system's interface list is reused, ms. rpcbind calls getifaddrs on every merge; here that
+ * was a fifth of a GETADDR's cost under load, and addresses change far less often than 10 times a second.
+ */
+export const INTERFACES_TTL_MS = 100;
+let interfacesCache: { at: number; list: NetworkInterfaceInfo[] } | undefined;
+
+export const systemInterfaces: InterfaceList = () => {
+  const now = performance.now();
+  if (interfacesCache === undefined || now - interfacesCache.at >= INTERFACES_TTL_MS) {
+    interfacesCache = { at: now, list: Object.values(networkInterfaces()).flatMap((l) => l ?? []) };
+  }
+  return interfacesCache.list;
+};
 
 /** The 4 or 16 bytes of an IP address (IPv6 with an embedded IPv4 tail too), undefined if it is not one. */
 export function ipBytes(addr: string): number[] | undefined {

@@ -389,7 +389,7 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
     let uaddr = '';
     if (found && (allVersions || found.vers === reg.r_vers)) uaddr = merge(ctx, netid, found.addr, reg.r_addr !== '' ? reg.r_addr : undefined);
     stats.getaddr(sv(ctx.vers), reg.r_prog, reg.r_vers, netid, uaddr);
-    debug(ctx, allVersions ? 'GETADDR' : 'GETVERSADDR', { prog: reg.r_prog, vers: reg.r_vers, uaddr });
+    if (options.debug) debug(ctx, allVersions ? 'GETADDR' : 'GETVERSADDR', { prog: reg.r_prog, vers: reg.r_vers, uaddr });
     return uaddr;
   };
   const dump = (ctx: CallContext): rpcbp.rpcblist_ptr => {
@@ -487,7 +487,7 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
       // rpcbind counts lookups of tcp and udp only (another protocol: not in GETSTAT's list).
       const statNetid = protToNetid(m.prot);
       if (statNetid) stats.getaddr(0, m.prog, m.vers, statNetid, p ? 'udp' : '');
-      debug(ctx, 'PMAP_GETPORT', { prog: m.prog, vers: m.vers, prot: m.prot, port: p });
+      if (options.debug) debug(ctx, 'PMAP_GETPORT', { prog: m.prog, vers: m.vers, prot: m.prot, port: p });
       return p;
     },
     PMAPPROC_DUMP: (_: void, ctx: CallContext) => {
