@@ -103,6 +103,8 @@ t.test('descriptors: compiled [read, write] pairs, the combinators in `types`', 
   const echo = s.procedure(0x20406080, 1, 1)!.procedure;
   t.ok(echo.types!.args instanceof x.StructType, 'types: the combinator');
   t.not(echo.args[1], echo.types!.args.write, 'args: not the combinator');
+  t.equal(echo.args, echo.args, 'compiled once (on first use), the same pair afterwards');
+  t.ok(Object.isFrozen(echo.args) && Object.isFrozen(echo), 'frozen');
   const v = randomValues(s.schema)(new Rng(5), 'alltypes');
   const bytes = x.encode(echo.types!.args, v);
   t.equal(toHex(encodeWith(echo.args[1], v)), toHex(bytes), 'compiled write gives the same bytes');

@@ -103,7 +103,7 @@ export function generateJavaScript(schema: Schema): JavaScriptCodecs {
         const args = pr.args.filter((a) => a.kind !== 'void');
         const a = codecs.procCodec(args, args.length > 1 ? `${pr.name}_args` : `${pr.name}_arg`, fns);
         const r = codecs.procCodec([pr.result], `${pr.name}_res`, fns);
-        procs.push(`[${a}, ${r}]`);
+        procs.push(`[Object.freeze(${a}), Object.freeze(${r})]`);
       }
     }
   }

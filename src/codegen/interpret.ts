@@ -7,7 +7,7 @@
 // protobuf.js does: `oncrpc gen`'s own emitter writes the codecs as JavaScript (generateJavaScript: the
 // statements `oncrpc gen` would write, without types) and `new Function` evaluates that text, and nothing
 // else. The descriptors' [read, write] pairs and `codec(name)` are then those compiled functions, as fast
-// as a generated module. The XdrType codecs (`types`, `type(name)`, each procedure's `types`) stay the
+// as a generated module (compiled on first use, so a command that only converts JSON does not pay for it). The XdrType codecs (`types`, `type(name)`, each procedure's `types`) stay the
 // combinators: the JSON mapping reads their structure, and their errors name the field that failed
 // (the compiled code checks a run of fixed-size fields with one bounds check, so a short buffer is
 // reported at the run). Where code generation from strings is not allowed (node
@@ -115,7 +115,10 @@ function compileSchema(schema: Schema, done = new Map<Schema, Compiled>()): Comp
 export function loadSchema(schema: Schema, options: LoadOptions = {}): LoadedSchema {
   const compile = options.compile ?? codeGenerationAllowed();
   if (compile && !codeGenerationAllowed()) throw new SchemaError('code generation from strings is not allowed here: load with { compile: false }');
-  const compiled = compile ? compileSchema(schema) : null;
+  // Compiled on first use (a descriptor's codec read, `codec(name)`): `oncrpc xdr` and `decode --x` use only
+  // the combinators and do not pay for it.
+  let compiledOnce: Compiled | null | undefined;
+  const compiled = (): Compiled | null => (compiledOnce === undefined ? (compiledOnce = compile ? compileSchema(schema) : null) : compiledOnce);
   const built = new Map<string, AnyXdrType>();
   const building = new Set<string>();
 
@@ -261,14 +264,16 @@ export function loadSchema(schema: Schema, options: LoadOptions = {}): LoadedSch
         const args = pr.args.filter((a) => a.kind !== 'void' && !(a.kind === 'plain' && a.type.kind === 'void')).map((a, i) => declaration(a, `${pr.name}.arg${i + 1}`));
         const res = declaration(pr.result, `${pr.name}.result`);
         const arg = args.length === 0 ? x.voidType : args.length === 1 ? args[0]! : x.tuple(args);
-        const fast = compiled?.procs[procIndex++];
-        procs[pr.name] = Object.freeze({
-          name: pr.name,
-          proc: toUint32(num(pr.number)),
-          args: fast ? Object.freeze(fast[0]) : codec(arg),
-          res: fast ? Object.freeze(fast[1]) : codec(res),
-          types: Object.freeze({ args: arg, res }),
+        const k = procIndex++;
+        const slowArgs = codec(arg);
+        const slowRes = codec(res);
+        const d = { name: pr.name, proc: toUint32(num(pr.number)) } as ProcedureDescriptor;
+        Object.defineProperties(d, {
+          args: { enumerable: true, get: () => compiled()?.procs[k]![0] ?? slowArgs },
+          res: { enumerable: true, get: () => compiled()?.procs[k]![1] ?? slowRes },
+          types: { enumerable: true, value: Object.freeze({ args: arg, res }) },
         });
+        procs[pr.name] = Object.freeze(d);
       }
       return Object.freeze({ name: p.name, prog: toUint32(num(p.number)), version: v.name, vers: toUint32(num(v.number)), procs: Object.freeze(procs) });
     });
@@ -280,7 +285,7 @@ export function loadSchema(schema: Schema, options: LoadOptions = {}): LoadedSch
 
   return Object.freeze({
     schema,
-    compiled: compiled !== null,
+    compiled: compile,
     types,
     constants: schema.constants,
     programs,
@@ -294,10 +299,11 @@ export function loadSchema(schema: Schema, options: LoadOptions = {}): LoadedSch
       const t = this.type(name);
       let pair = pairs.get(name);
       if (!pair) {
-        const f = compiled?.types.get(name);
+        const c = compiled();
+        const f = c?.types.get(name);
         pair = Object.freeze(
           f
-            ? ({ read: compiled!.fns[f.read], write: compiled!.fns[f.write] } as CodecPair)
+            ? ({ read: c!.fns[f.read], write: c!.fns[f.write] } as CodecPair)
             : { read: (r: XdrReader) => t.read(r), write: (w: XdrWriter, v: unknown) => t.write(w, v) },
         );
         pairs.set(name, pair);
