@@ -33,7 +33,10 @@ let read;
 let write;
 if (impl === 'gen') [read, write] = [generated[`read${cap}`], generated[`write${cap}`]];
 else if (impl === 'loaded') ({ read, write } = loaded.codec(type));
-else if (impl === 'interpreted') ({ read, write } = loaded.type(type));
+else if (impl === 'interpreted') {
+  const t = loaded.type(type); // the combinators (methods: keep `this`)
+  [read, write] = [(r) => t.read(r), (w, v) => t.write(w, v)];
+}
 else if (impl === 'hand') ({ read, write } = hand[workload]);
 else throw new Error(`unknown impl ${impl}`);
 
