@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -534,6 +535,54 @@ static napi_value fail_pair(napi_env env, int err, const char *syscall) {
 
 enum { OPEN_IPV6ONLY = 1, OPEN_REUSEADDR = 2 };
 
+/* Wraps an open, nonblocking, configured UDP socket for JS and starts polling it. */
+static napi_value finish_open(napi_env env, int fd, int family, napi_value cbval) {
+  sock_t *s = (sock_t *)calloc(1, sizeof *s);
+  unsigned char *buf = (unsigned char *)malloc(RECV_BUF_SIZE);
+  if (!s || !buf) {
+    free(s);
+    free(buf);
+    close(fd);
+    return fail_pair(env, ENOMEM, "malloc");
+  }
+  s->buf = buf;
+  s->env = env;
+  s->fd = fd;
+  s->family = family;
+  s->events = UV_READABLE;
+  s->poll.data = s;
+
+  uv_loop_t *loop = NULL;
+  int rc;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) rc = UV_EINVAL;
+  else rc = uv_poll_init(loop, &s->poll, fd);
+  if (rc < 0) {
+    free(buf);
+    free(s);
+    close(fd);
+    return fail_pair(env, -rc, "uv_poll_init");
+  }
+  s->handle_open = 1;
+
+  napi_value obj, name;
+  if (napi_create_object(env, &obj) != napi_ok || napi_type_tag_object(env, obj, &SOCK_TAG) != napi_ok ||
+      napi_create_reference(env, cbval, 1, &s->callback) != napi_ok ||
+      napi_create_string_utf8(env, "PktinfoUdpSocket", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &s->actx) != napi_ok ||
+      napi_wrap(env, obj, s, finalize_sock, NULL, NULL) != napi_ok) {
+    do_close(s); /* frees everything once the poll handle is closed */
+    return NULL;
+  }
+  s->wrapper_alive = 1;
+  if (napi_add_async_cleanup_hook(env, async_cleanup, s, &s->hook) != napi_ok) s->hook = NULL;
+  rc = uv_poll_start(&s->poll, s->events, on_poll);
+  if (rc < 0) {
+    do_close(s);
+    return fail_pair(env, -rc, "uv_poll_start");
+  }
+  return obj;
+}
+
 static napi_value udp_open(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -590,50 +639,63 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     return fail_pair(env, e, what);
   }
 
-  sock_t *s = (sock_t *)calloc(1, sizeof *s);
-  unsigned char *buf = (unsigned char *)malloc(RECV_BUF_SIZE);
-  if (!s || !buf) {
-    free(s);
-    free(buf);
-    close(fd);
-    return fail_pair(env, ENOMEM, "malloc");
-  }
-  s->buf = buf;
-  s->env = env;
-  s->fd = fd;
-  s->family = family;
-  s->events = UV_READABLE;
-  s->poll.data = s;
+  return finish_open(env, fd, family, argv[6]);
+}
 
-  uv_loop_t *loop = NULL;
-  int rc;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) rc = UV_EINVAL;
-  else rc = uv_poll_init(loop, &s->poll, fd);
-  if (rc < 0) {
-    free(buf);
-    free(s);
-    close(fd);
-    return fail_pair(env, -rc, "uv_poll_init");
+/* udpAdopt(fd, callback): takes over a bound UDP socket someone else made (systemd's socket activation
+   passes them as fds 3…): nonblocking, the same options as udpOpen, then polled like one. */
+static napi_value udp_adopt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t fd;
+  napi_valuetype t;
+  if (argc < 2 || get_int(env, argv[0], 0, INT_MAX, &fd) != 0) return throw_arg(env, "udpAdopt(fd, callback)");
+  if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) return throw_arg(env, "callback must be a function");
+  int type = 0, domain = 0;
+  socklen_t l1 = sizeof type, l2 = sizeof domain;
+  if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0) return fail_pair(env, errno, "getsockopt SO_TYPE");
+  if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &domain, &l2) != 0) return fail_pair(env, errno, "getsockopt SO_DOMAIN");
+  if (type != SOCK_DGRAM || (domain != AF_INET && domain != AF_INET6)) return fail_pair(env, EINVAL, "adopt (not a UDP socket)");
+  int flags = fcntl((int)fd, F_GETFL);
+  if (flags < 0 || fcntl((int)fd, F_SETFL, flags | O_NONBLOCK) != 0) return fail_pair(env, errno, "fcntl O_NONBLOCK");
+  int one = 1;
+  if (domain == AF_INET) {
+    if (setsockopt((int)fd, SOL_IP, IP_PKTINFO, &one, sizeof one) != 0) return fail_pair(env, errno, "setsockopt IP_PKTINFO");
+    if (setsockopt((int)fd, SOL_IP, IP_RECVERR, &one, sizeof one) != 0) return fail_pair(env, errno, "setsockopt IP_RECVERR");
+  } else {
+    if (setsockopt((int)fd, SOL_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0) return fail_pair(env, errno, "setsockopt IPV6_RECVPKTINFO");
+    if (setsockopt((int)fd, SOL_IPV6, IPV6_RECVERR, &one, sizeof one) != 0) return fail_pair(env, errno, "setsockopt IPV6_RECVERR");
+    int v6only = 1;
+    socklen_t l3 = sizeof v6only;
+    if (getsockopt((int)fd, SOL_IPV6, IPV6_V6ONLY, &v6only, &l3) == 0 && !v6only) {
+      (void)setsockopt((int)fd, SOL_IP, IP_PKTINFO, &one, sizeof one);
+      (void)setsockopt((int)fd, SOL_IP, IP_RECVERR, &one, sizeof one);
+    }
   }
-  s->handle_open = 1;
+  (void)setsockopt((int)fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+  return finish_open(env, (int)fd, domain, argv[1]);
+}
 
-  napi_value obj, name;
-  if (napi_create_object(env, &obj) != napi_ok || napi_type_tag_object(env, obj, &SOCK_TAG) != napi_ok ||
-      napi_create_reference(env, argv[6], 1, &s->callback) != napi_ok ||
-      napi_create_string_utf8(env, "PktinfoUdpSocket", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &s->actx) != napi_ok ||
-      napi_wrap(env, obj, s, finalize_sock, NULL, NULL) != napi_ok) {
-    do_close(s); /* frees everything once the poll handle is closed */
-    return NULL;
-  }
-  s->wrapper_alive = 1;
-  if (napi_add_async_cleanup_hook(env, async_cleanup, s, &s->hook) != napi_ok) s->hook = NULL;
-  rc = uv_poll_start(&s->poll, s->events, on_poll);
-  if (rc < 0) {
-    do_close(s);
-    return fail_pair(env, -rc, "uv_poll_start");
-  }
-  return obj;
+/* socketInfo(fd): [type ('stream' | 'dgram' | 'other'), family (4, 6, 1 for AF_UNIX, 0 other)] of an fd
+   inherited from systemd, or [errno, syscall]. */
+static napi_value socket_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t fd;
+  if (argc < 1 || get_int(env, argv[0], 0, INT_MAX, &fd) != 0) return throw_arg(env, "socketInfo(fd)");
+  int type = 0, domain = 0;
+  socklen_t l1 = sizeof type, l2 = sizeof domain;
+  if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0) return fail_pair(env, errno, "getsockopt SO_TYPE");
+  if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &domain, &l2) != 0) return fail_pair(env, errno, "getsockopt SO_DOMAIN");
+  napi_value arr, a, b;
+  CHECK(napi_create_object(env, &arr));
+  a = make_str(env, type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" : "other");
+  b = make_int(env, domain == AF_INET ? 4 : domain == AF_INET6 ? 6 : domain == AF_UNIX ? 1 : 0);
+  CHECK(napi_set_named_property(env, arr, "type", a));
+  CHECK(napi_set_named_property(env, arr, "family", b));
+  return arr;
 }
 
 static napi_value udp_address(napi_env env, napi_callback_info info) {
@@ -794,6 +856,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"udpRef", NULL, udp_ref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpDropped", NULL, udp_dropped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpClose", NULL, udp_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpAdopt", NULL, udp_adopt, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"socketInfo", NULL, socket_info, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

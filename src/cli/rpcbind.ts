@@ -2,8 +2,8 @@
 // what labs, containers and unprivileged CI need (--port, --socket, --state-dir, --log-format json,
 // --registrations, --reap, --spread). Logs through winston: startup and shutdown lines say what listens
 // where; -d adds one structured line per request. SIGTERM/SIGINT shut down cleanly (and write the
-// warm-start files with -w). systemd socket activation (LISTEN_FDS) is not supported yet: rpcbind.socket
-// units must be disabled in favour of the service.
+// warm-start files with -w). Under systemd socket activation (LISTEN_PID/LISTEN_FDS, as rpcbind.socket
+// starts rpcbind) it serves the sockets it is handed instead of binding its own.
 
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
@@ -128,7 +128,12 @@ export function rpcbindCommand(): Command {
         if (!nativeAvailable()) {
           log({ level: 'warn', message: 'native addon unavailable: unix-socket callers are owner "unknown" and UDP replies leave from the kernel\'s choice of address', error: String(nativeLoadError()) });
         }
+        // systemd socket activation (rpcbind.socket): LISTEN_FDS sockets from fd 3, meant for this pid.
+        const listenFds = process.env['LISTEN_PID'] === String(process.pid) && Number(process.env['LISTEN_FDS']) > 0
+          ? Array.from({ length: Number(process.env['LISTEN_FDS']) }, (_, i) => 3 + i)
+          : undefined;
         handle = await startRpcbind({
+          ...(listenFds ? { listenFds } : {}),
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           ...(opts.host ? { hosts: opts.host } : {}),
           ...(opts.socket !== undefined ? { socket: opts.socket === 'none' ? null : opts.socket } : {}),

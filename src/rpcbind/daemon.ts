@@ -42,6 +42,11 @@ export interface LogEntry {
 export interface RpcbindOptions {
   /** TCP and UDP port. Default 111. */
   port?: number;
+  /**
+   * Sockets handed over by systemd (socket activation, LISTEN_FDS: fds 3…): served instead of binding
+   * port 111 and the unix socket, as rpcbind does under rpcbind.socket.
+   */
+  listenFds?: readonly number[];
   /** -h: addresses to bind UDP to (rpcbind's -h); TCP stays on the wildcard. Default: wildcard. */
   hosts?: readonly string[];
   /** The unix socket; `null` for none. Default /run/rpcbind.sock. */
@@ -587,13 +592,17 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
   server.addProgram(RPCB4, v4 as never);
 
   try {
-    await server.listen({ transport: 'tcp', host: '::', port });
-    if (options.hosts && options.hosts.length > 0) {
-      for (const h of options.hosts) await server.listen({ transport: 'udp', host: h, port });
-    } else await server.listen({ transport: 'udp', host: '::', port });
-    if (socket !== null) {
-      await server.listen({ transport: 'unix', path: socket, mode: 0o666 });
-      if (options.abstractSocket ?? true) await server.listen({ transport: 'unix', path: '@' + socket });
+    if (options.listenFds && options.listenFds.length > 0) {
+      for (const fd of options.listenFds) await server.listenFd(fd);
+    } else {
+      await server.listen({ transport: 'tcp', host: '::', port });
+      if (options.hosts && options.hosts.length > 0) {
+        for (const h of options.hosts) await server.listen({ transport: 'udp', host: h, port });
+      } else await server.listen({ transport: 'udp', host: '::', port });
+      if (socket !== null) {
+        await server.listen({ transport: 'unix', path: socket, mode: 0o666 });
+        if (options.abstractSocket ?? true) await server.listen({ transport: 'unix', path: '@' + socket });
+      }
     }
   } catch (e) {
     server.destroy();

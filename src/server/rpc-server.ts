@@ -25,7 +25,7 @@ import { accept_stat, auth_flavor, auth_stat, reject_stat, RPC_VERSION } from '.
 import { readRpcMessage, writeReplyHeader, type ReplyHeader } from '../rpc/header.js';
 import { AUTH_NONE, type RpcCall } from '../rpc/messages.js';
 import { findProcedure, readVoid, writeVoid, type CallContext, type CallPeer, type HandlersOf, type ProcedureDescriptor, type ProgramDescriptor } from '../rpc/program.js';
-import { nativeAvailable, peerCredentials, PktinfoUdpSocket } from '../transport/native.js';
+import { nativeAvailable, peerCredentials, PktinfoUdpSocket, socketInfo } from '../transport/native.js';
 import { RecordStream, type StreamOptions } from '../transport/stream.js';
 import { socketPath, type Endpoint } from '../transport/uaddr.js';
 import type { DecodeLimits } from '../xdr/limits.js';
@@ -231,6 +231,38 @@ export class RpcServer {
     return endpoint;
   }
 
+  /**
+   * Serves on a socket inherited as a file descriptor — systemd socket activation (LISTEN_FDS), as
+   * rpcbind.socket hands rpcbind its sockets: a listening TCP or unix stream socket, or a bound UDP
+   * socket (the latter needs the native addon). Resolves with its endpoint.
+   */
+  async listenFd(fd: number): Promise<Endpoint> {
+    if (this.#closing || this.#destroyed) throw new Error('the server is closed');
+    const info = socketInfo(fd);
+    let endpoint: Endpoint;
+    if (info.type === 'dgram') {
+      const sock = PktinfoUdpSocket.adopt(fd);
+      endpoint = this.#serveUdp(sock);
+    } else if (info.type === 'stream') {
+      const server = createServer({ noDelay: true });
+      this.#netServers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ fd }, () => {
+          server.off('error', reject);
+          server.on('error', () => {});
+          resolve();
+        });
+      });
+      const a = server.address();
+      const where: ListenOptions = typeof a === 'string' || info.family === 1 ? { transport: 'unix', path: String(a ?? '') } : { transport: 'tcp', host: (a as AddressInfo).address, port: (a as AddressInfo).port };
+      server.on('connection', (socket) => this.#accept(socket, where));
+      endpoint = where.transport === 'unix' ? { transport: 'unix', path: where.path } : { transport: 'tcp', host: where.host!, port: where.port! };
+    } else throw new Error(`fd ${fd} is not a stream or datagram socket`);
+    this.#endpoints.push(endpoint);
+    return endpoint;
+  }
+
   /** Stops accepting, runs the close hooks, lets calls in progress finish and answer, then closes. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -397,20 +429,10 @@ export class RpcServer {
   }
 
   async #listenUdp(host: string, port: number): Promise<Endpoint> {
-    const writer = new XdrWriter({ initialSize: 1024 });
     // Answer from the address each datagram was sent to, as libtirpc servers do (the native addon's
     // IP_PKTINFO socket); without the addon, Node's dgram (replies leave from the kernel's choice).
-    if (this.#opts.replyFromDestination !== false && nativeAvailable()) {
-      const sock = await PktinfoUdpSocket.bind({ host, port });
-      this.#udpSockets.push(sock);
-      sock.on('error', () => {}); // ICMP errors etc. concern one peer only
-      // The kernel copies what sendmsg is given (the addon queues a copy if the socket is full): the
-      // writer's bytes can be sent as they are.
-      const send = (bytes: Uint8Array, to: { address: string; port: number }, from: string | undefined): void => sock.send(bytes, to.port, to.address, from, () => {});
-      sock.on('message', (msg, rinfo, local) => this.#onDatagram(send, false, writer, msg, rinfo, local.replyFrom));
-      const a = sock.address();
-      return { transport: 'udp', host: a.address, port: a.port };
-    }
+    if (this.#opts.replyFromDestination !== false && nativeAvailable()) return this.#serveUdp(await PktinfoUdpSocket.bind({ host, port }));
+    const writer = new XdrWriter({ initialSize: 1024 });
     const family = isIP(host) === 4 ? 'udp4' : 'udp6';
     const udp = createSocket({ type: family, ipv6Only: false });
     this.#udpSockets.push(udp);
@@ -426,6 +448,19 @@ export class RpcServer {
         resolve({ transport: 'udp', host: a.address, port: a.port });
       });
     });
+  }
+
+  /** Serves calls on a native UDP socket (answers leave from each datagram's destination address). */
+  #serveUdp(sock: PktinfoUdpSocket): Endpoint {
+    const writer = new XdrWriter({ initialSize: 1024 });
+    this.#udpSockets.push(sock);
+    sock.on('error', () => {}); // ICMP errors etc. concern one peer only
+    // The kernel copies what sendmsg is given (the addon queues a copy if the socket is full): the
+    // writer's bytes can be sent as they are.
+    const send = (bytes: Uint8Array, to: { address: string; port: number }, from: string | undefined): void => sock.send(bytes, to.port, to.address, from, () => {});
+    sock.on('message', (msg, rinfo, local) => this.#onDatagram(send, false, writer, msg, rinfo, local.replyFrom));
+    const a = sock.address();
+    return { transport: 'udp', host: a.address, port: a.port };
   }
 
   #onDatagram(

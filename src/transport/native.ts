@@ -126,6 +126,8 @@ interface Addon {
   udpRef(h: NativeHandle, on: boolean): void;
   udpDropped(h: NativeHandle): number;
   udpClose(h: NativeHandle): void;
+  udpAdopt(fd: number, cb: (kind: number, ...args: unknown[]) => void): NativeHandle | [number, string];
+  socketInfo(fd: number): { type: 'stream' | 'dgram' | 'other'; family: 0 | 1 | 4 | 6 } | [number, string];
 }
 
 // ---- loading ------------------------------------------------------------------------------------------
@@ -157,6 +159,15 @@ function load(): Addon | undefined {
 }
 
 /** Whether the native addon is loaded (loading it on first use). */
+/** The kind of an inherited socket fd (systemd's LISTEN_FDS): stream or datagram, and its family (1: AF_UNIX). */
+export function socketInfo(fd: number): { type: 'stream' | 'dgram' | 'other'; family: 0 | 1 | 4 | 6 } {
+  const a = load();
+  if (!a) throw unavailable();
+  const r = native(() => a.socketInfo(fd));
+  if (Array.isArray(r)) throw errnoError(r[0], r[1]);
+  return r;
+}
+
 export function nativeAvailable(): boolean {
   return load() !== undefined;
 }
@@ -321,6 +332,31 @@ export class PktinfoUdpSocket extends EventEmitter<PktinfoUdpSocketEvents> {
   }
 
   /** The bound address, as dgram's address() (kept after close()). */
+  /**
+   * Takes over a bound UDP socket by its fd (systemd socket activation passes them as fds 3…): made
+   * nonblocking, given the same options as bind()'s, then used like one.
+   */
+  static adopt(fd: number, maxSendQueue = 1024): PktinfoUdpSocket {
+    const a = load();
+    if (!a) throw unavailable();
+    if (!Number.isInteger(fd) || fd < 0) throw argError(`fd must be a non-negative integer (it is ${show(fd)})`);
+    let self: PktinfoUdpSocket | undefined;
+    const r = native(() =>
+      a.udpAdopt(fd, (kind, ...args) => {
+        if (self) self.#onNative(kind, args);
+      }),
+    );
+    if (Array.isArray(r)) throw errnoError(r[0], r[1]);
+    const addr = a.udpAddress(r);
+    if (typeof addr === 'number') {
+      a.udpClose(r);
+      throw errnoError(addr, 'getsockname');
+    }
+    const family: 4 | 6 = isIP(addr[0]) === 4 ? 4 : 6;
+    self = new PktinfoUdpSocket(a, r, family, { address: addr[0], port: addr[1], family: family === 4 ? 'IPv4' : 'IPv6' }, maxSendQueue);
+    return self;
+  }
+
   address(): { address: string; port: number; family: 'IPv4' | 'IPv6' } {
     return { ...this.#address };
   }
