@@ -34,7 +34,7 @@ const scenario: Scenario = async (kind, { build, args }) => {
     polls++;
     const p = await rpcinfo(['-p', '127.0.0.1']);
     return p.stdout.includes(` ${P1}    1   tcp`) && p.stdout.includes(` ${P1}    1   udp`);
-  });
+  }, 30_000); // generous: on a loaded 2-core machine libtirpc's fallback to TCP [::1]:111 can take seconds
   // The svc_create server: versions 1 and 2 on udp, tcp, udp6, tcp6.
   const svc = new Proc(build.svcCreate, []);
   await svc.waitFor(/registered/);
