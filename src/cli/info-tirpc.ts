@@ -290,7 +290,7 @@ function decodeReply<R>(m: ReturnType<typeof readRpcMessage>, readRes: (r: XdrRe
 /** A stream handle (clnt_vc): connected at creation. */
 class VcClnt implements Clnt {
   readonly #stream: RecordStream;
-  #pending: { xid: number; onRecord: (rec: Uint8Array) => void; onClose: (e: TirpcError) => void } | undefined;
+  #pending: { onRecord: (rec: Uint8Array) => void; onClose: (e: TirpcError) => void } | undefined;
   #closedError: TirpcError | undefined;
 
   constructor(readonly nconf: Nconf, readonly addr: Taddr, socket: Socket) {
@@ -316,7 +316,6 @@ class VcClnt implements Clnt {
       };
       const timer = setTimeout(() => done(() => reject(new TirpcError(clnt_stat.RPC_TIMEDOUT))), timeoutMs);
       this.#pending = {
-        xid,
         onRecord: (rec) => {
           let m;
           try {
@@ -335,9 +334,7 @@ class VcClnt implements Clnt {
         },
         onClose: (e) => done(() => reject(e)),
       };
-      const w = this.#stream.begin();
-      xid = encodeCall(prog, vers, proc, writeArgs, w);
-      this.#pending.xid = xid;
+      xid = encodeCall(prog, vers, proc, writeArgs, this.#stream.begin());
       this.#stream.send();
     });
   }
