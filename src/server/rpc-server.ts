@@ -140,7 +140,7 @@ interface Conn {
   peer: CallPeer;
   /** Address of the caller for the reply cache (no port: a retransmission may come on a new connection). */
   caller: string;
-  running: Set<PendingCall>;
+  running: CallList;
   backlog: Uint8Array[];
   paused: boolean;
   idle: NodeJS.Timeout | undefined;
@@ -174,7 +174,7 @@ export class RpcServer {
   readonly #conns = new Set<Conn>();
   readonly #endpoints: Endpoint[] = [];
   readonly #closeHooks: (() => Promise<void> | void)[] = [];
-  readonly #allRunning = new Set<PendingCall>();
+  readonly #allRunning = new CallList(1);
   readonly #reader = new XdrReader();
   /** Decodes every call's arguments (synchronously: decoders do not keep the reader). */
   readonly #argsReader: XdrReader;
@@ -294,7 +294,7 @@ export class RpcServer {
   destroy(err?: Error): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    for (const c of this.#allRunning) c.abort(err ?? new Error('server destroyed'));
+    for (const c of this.#allRunning.toArray()) c.abort(err ?? new Error('server destroyed'));
     for (const s of this.#netServers) s.close();
     for (const u of this.#udpSockets) {
       try {
@@ -354,7 +354,7 @@ export class RpcServer {
       stream: undefined as unknown as RecordStream,
       peer,
       caller: `${peer.netid}:${peer.address}`,
-      running: new Set(),
+      running: new CallList(0),
       backlog: [],
       paused: false,
       idle: undefined,
@@ -371,7 +371,7 @@ export class RpcServer {
       this.#conns.delete(conn);
       clearTimeout(conn.idle);
       // Orphans by extermination: the caller is gone, so is any use for the answers.
-      for (const c of conn.running) c.abort(new Error('the connection closed'));
+      for (const c of conn.running.toArray()) c.abort(new Error('the connection closed'));
       diag.connection.publish({ event: 'close', peer });
     });
     this.#armIdle(conn);
@@ -501,7 +501,7 @@ export class RpcServer {
    * Handles one message. Returns false when it is not an RPC v2 call (the caller closes a stream);
    * `running` is the connection's set of calls in progress, `done` runs when a call finishes.
    */
-  #handle(bytes: Uint8Array, peer: CallPeer, caller: string, sink: Sink, running: Set<PendingCall> | null, done: () => void): boolean {
+  #handle(bytes: Uint8Array, peer: CallPeer, caller: string, sink: Sink, running: CallList | null, done: () => void): boolean {
     let call: RpcCall;
     try {
       const m = readRpcMessage(this.#reader.reset(bytes));
@@ -765,6 +765,68 @@ class ServerCallContext implements CallContext {
 }
 
 /**
+ * Calls in progress: a doubly-linked list through the calls themselves (slot 0: a connection's list,
+ * slot 1: the server's). Not a Set: adding and deleting a call per request made V8 rehash the Set's table
+ * every few calls, and an obsolete table points to its successor — once a mark-compact had promoted the
+ * live table, every later one survived scavenges through that chain (~300 bytes promoted per call under
+ * a lookup loop, the young generation grown, a mark-compact every second or two).
+ */
+class CallList {
+  size = 0;
+  #head: PendingCall | null = null;
+  readonly #slot: 0 | 1;
+
+  constructor(slot: 0 | 1) {
+    this.#slot = slot;
+  }
+
+  add(c: PendingCall): void {
+    const head = this.#head;
+    if (this.#slot === 0) {
+      if (c.in0) return;
+      c.in0 = true;
+      c.prev0 = null;
+      c.next0 = head;
+      if (head) head.prev0 = c;
+    } else {
+      if (c.in1) return;
+      c.in1 = true;
+      c.prev1 = null;
+      c.next1 = head;
+      if (head) head.prev1 = c;
+    }
+    this.#head = c;
+    this.size++;
+  }
+
+  delete(c: PendingCall): void {
+    if (this.#slot === 0) {
+      if (!c.in0) return;
+      if (c.prev0) c.prev0.next0 = c.next0;
+      else this.#head = c.next0;
+      if (c.next0) c.next0.prev0 = c.prev0;
+      c.in0 = false;
+      c.prev0 = c.next0 = null; // a removed call points nowhere (it may be in old space, its neighbours not)
+    } else {
+      if (!c.in1) return;
+      if (c.prev1) c.prev1.next1 = c.next1;
+      else this.#head = c.next1;
+      if (c.next1) c.next1.prev1 = c.prev1;
+      c.in1 = false;
+      c.prev1 = c.next1 = null;
+    }
+    this.size--;
+  }
+
+  /** The calls, copied (aborting them must not disturb the walk). */
+  toArray(): PendingCall[] {
+    const out: PendingCall[] = [];
+    for (let c = this.#head; c; c = this.#slot === 0 ? c.next0 : c.next1) out.push(c);
+    return out;
+  }
+}
+
+/**
  * A call in progress, orphaned by abort(). Its AbortController (ctx.signal) is made only when the handler
  * first reads ctx.signal — making one for every call was a tenth of a small call's cost — and an abort
  * that came before is passed on to it then.
@@ -773,6 +835,13 @@ class PendingCall {
   #controller: AbortController | undefined;
   #reason: unknown;
   aborted = false;
+  /** CallList links. */
+  in0 = false;
+  prev0: PendingCall | null = null;
+  next0: PendingCall | null = null;
+  in1 = false;
+  prev1: PendingCall | null = null;
+  next1: PendingCall | null = null;
 
   get signal(): AbortSignal {
     if (!this.#controller) {
