@@ -11,7 +11,9 @@
 //   errorText(err)                      'ERR_XDR_SHORT: …', 'no such file or directory', …
 //   cliError(cmd, err, file?)           prints 'oncrpc <cmd>: [file: ]errorText(err)', exit status 1
 //   fail(cmd, message, exitCode = 1)    prints 'oncrpc <cmd>: message', sets the exit status
+//   programLabel / procedureLabel       the two halves of progLabel: 'portmapper(100000)', 'GETADDR(3)'
 //   parseByteCount(value)               commander option parser: a positive integer number of bytes
+//   parseCount(value) / parseSeconds(v) commander option parsers: a positive integer / seconds > 0
 //   loadXFile(path)                     loadX, but an unreadable file fails with the system error
 //   commandName(cmd)                    'decode', 'xdr encode'
 //   applyCliConventions(program)        the rules above for commander's errors, on every subcommand
@@ -29,9 +31,12 @@ import { procedureName, programName } from '../rpc/names.js';
 /** An address and port: `a.b.c.d:port`, `[v6]:port`. */
 export const endpointText: (e: { readonly addr: string; readonly port: number }) => string = formatEndpoint;
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** A 32-bit number as `0x` and 8 hex digits (xids, stamps). */
 export function hex32(n: number): string {
-  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+  // Four table lookups: decode prints one per message, and toString(16) + padStart cost more.
+  return '0x' + HEX2[(n >>> 24) & 0xff]! + HEX2[(n >>> 16) & 0xff]! + HEX2[(n >>> 8) & 0xff]! + HEX2[n & 0xff]!;
 }
 
 /** Names for a program and procedure that the well-known table does not have (from a loaded .x). */
@@ -45,9 +50,19 @@ export interface ProgNames {
  * first (src/rpc/names.ts), else the one in `names` — and the bare number (`proc N`) otherwise.
  */
 export function progLabel(prog: number, vers: number, proc: number, names: ProgNames = {}): string {
-  const pn = programName(prog) ?? names.program;
-  const pr = procedureName(prog, vers, proc) ?? names.procedure;
-  return `${pn ? `${pn}(${prog})` : prog} v${vers} ${pr ? `${pr}(${proc})` : `proc ${proc}`}`;
+  return `${programLabel(prog, names.program)} v${vers} ${procedureLabel(prog, vers, proc, names.procedure)}`;
+}
+
+/** `portmapper(100000)`: the program's number with its name (well-known, else `name`), or the bare number. */
+export function programLabel(prog: number, name?: string): string {
+  const pn = programName(prog) ?? name;
+  return pn ? `${pn}(${prog})` : String(prog);
+}
+
+/** `GETADDR(3)`: the procedure's number with its name (well-known, else `name`), or `proc N`. */
+export function procedureLabel(prog: number, vers: number, proc: number, name?: string): string {
+  const pr = procedureName(prog, vers, proc) ?? name;
+  return pr ? `${pr}(${proc})` : `proc ${proc}`;
 }
 
 /** A credential or verifier in text: `AUTH_NONE`, `AUTH_SYS(stamp=… machine="…" uid=… gid=… gids=[…])`, `RPCSEC_GSS(40 bytes)`. */
@@ -141,6 +156,21 @@ export function parseByteCount(value: string): number {
   const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
   if (!(n >= 1)) throw new InvalidArgumentError('It must be a whole number of bytes, 1 or more.');
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`It must be at most ${Number.MAX_SAFE_INTEGER}.`);
+  return n;
+}
+
+/** Commander option parser for a count: decimal digits only, at least 1, at most 2^53 - 1. */
+export function parseCount(value: string): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1)) throw new InvalidArgumentError('It must be a whole number, 1 or more.');
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`It must be at most ${Number.MAX_SAFE_INTEGER}.`);
+  return n;
+}
+
+/** Commander option parser for a duration in seconds: a decimal number (fraction allowed) above 0. */
+export function parseSeconds(value: string): number {
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : NaN;
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('It must be a number of seconds, more than 0.');
   return n;
 }
 

@@ -16,7 +16,11 @@ export type CloseReason =
   /** A new SYN on the same addresses and ports started another connection. */
   | 'reuse'
   /** The capture ended with the connection still open. */
-  | 'eof';
+  | 'eof'
+  /** No packet for the idle timeout (capture time); a later packet starts a new connection. */
+  | 'idle'
+  /** Too many connections were open; this one had been quiet longest. */
+  | 'evicted';
 
 /** Direction of a segment: from the client to the server, or back. */
 export type TcpDirection = 'toServer' | 'toClient';

@@ -1,8 +1,9 @@
 // Public API of oncrpc/pcap: read pcap/pcapng files, decode link/IP/UDP/TCP, reassemble TCP streams.
-export { detectFormat, readPackets } from './file.js';
+export { CaptureReader, MAX_BLOCK_SIZE, detectFormat, readPackets } from './file.js';
 export type { CaptureFormat, CapturedPacket, CaptureWarning, ReadOptions } from './file.js';
 export { LinkTypes, decodeLinkLayer } from './link.js';
 export type { LinkResult } from './link.js';
+export { FILE_CHUNK_SIZE, captureStream, openCaptureFile } from './source.js';
 export { formatEndpoint, formatIPv4, formatIPv6 } from './addr.js';
 export { parseIp, parseIPv4, parseIPv6, skipIPv6ExtensionHeaders } from './ip.js';
 export type { IpFragment, IpPacket, Ipv6Upper, Parsed } from './ip.js';
@@ -15,8 +16,9 @@ export type { ReassemblerOptions } from './ip-frag.js';
 export { TcpHalfStream } from './tcp-stream.js';
 export type { HalfStreamOptions, HalfStreamOutput, SegmentMeta } from './tcp-stream.js';
 export { TcpTracker } from './tcp-conn.js';
+export type { TcpTrackerOptions } from './tcp-conn.js';
 export { FlowDecoder, decodeFlows } from './flows.js';
-export type { FlowOptions, FlowPacket } from './flows.js';
+export type { FlowOptions, FlowPacket, FlowState } from './flows.js';
 export type {
   CloseReason,
   Endpoint,

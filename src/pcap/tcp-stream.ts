@@ -37,7 +37,10 @@ export type HalfStreamOutput =
 
 /** Limits for a {@link TcpHalfStream}. */
 export interface HalfStreamOptions {
-  /** Out-of-order bytes held while waiting for a hole to fill; beyond this the hole is declared a gap. Default 16 MiB. */
+  /**
+   * Out-of-order bytes held while waiting for a hole to fill (copies: held bytes never keep a capture
+   * chunk alive); beyond this the hole is declared a gap. Default 16 MiB.
+   */
   maxBufferedBytes?: number;
   /** Out-of-order segments held; beyond this the hole is declared a gap. Default 4096. */
   maxBufferedSegments?: number;
@@ -109,6 +112,10 @@ export class TcpHalfStream {
   get heldSegments(): number {
     return this.#held.length;
   }
+  /** Bytes of the out-of-order segments currently held. */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
 
   /** Stream offset of sequence number `seq` (nearest to the current position, modulo 2^32). */
   #offsetOf(seq: number): number {
@@ -140,7 +147,8 @@ export class TcpHalfStream {
         out.push({ kind: 'data', offset: this.#next, bytes, meta });
         this.#next = start + payload.length;
       } else {
-        this.#hold({ start, end: start + payload.length, bytes: payload, meta });
+        // Held past this packet: a copy, so the capture chunk the payload is a view of can be let go.
+        this.#hold({ start, end: start + payload.length, bytes: payload.slice(), meta });
       }
     }
     this.#drain(out, meta, false);

@@ -1,10 +1,17 @@
 // Finds ONC-RPC messages in captured traffic: TCP streams through record marking, UDP datagrams whole,
 // replies matched to their calls by xid and endpoints. Never throws on bad traffic: it reports it.
+//
+// RpcTracer works packet by packet and keeps only what is still open: calls awaiting a reply (until it
+// comes, for `replyWindow` seconds of capture time, at most `maxPendingCalls`), partial records of TCP
+// streams (copies, at most `maxRecordSize` each), and what the flow decoder holds (src/pcap: TCP
+// connections and out-of-order segments, IP fragments, each capped). traceRpc reads a whole capture
+// and collects everything.
 
 import { ErrorCodes, OncRpcError } from '../errors.js';
 import { formatEndpoint } from '../pcap/addr.js';
 import type { Endpoint, FlowEvent, TcpConnection, TcpDirection } from '../pcap/events.js';
-import { decodeFlows, type FlowOptions } from '../pcap/flows.js';
+import { CaptureReader, type CaptureWarning } from '../pcap/file.js';
+import { FlowDecoder, type FlowOptions, type FlowPacket } from '../pcap/flows.js';
 import { decodeRpcMessage } from '../rpc/header.js';
 import type { RpcMessage } from '../rpc/messages.js';
 import { DEFAULT_MAX_RECORD_SIZE, RecordDecoder } from '../rpc/record-marking.js';
@@ -19,7 +26,10 @@ export interface TracedMessage {
   transport: 'tcp' | 'udp';
   src: Endpoint;
   dst: Endpoint;
-  /** The message bytes (without record marks). */
+  /**
+   * The message bytes (without record marks). A view of the capture: valid while the message is being
+   * handled (`onMessage`); copy it to keep it when the capture is read in chunks.
+   */
   record: Uint8Array;
   /** TCP: lengths of the fragments the record came in. UDP: undefined. */
   fragments: number[] | undefined;
@@ -31,13 +41,38 @@ export interface TracedMessage {
   error: { code: string; message: string } | undefined;
   /** For a reply: the `n` of the call it answers, when that call was captured. */
   callN: number | undefined;
-  /** For a call: the `n` of its reply, once seen. */
+  /**
+   * For a call: the `n` of its reply, once seen. Set by traceRpc, which keeps every message; a streaming
+   * {@link RpcTracer} has handed the call out before its reply exists.
+   */
   replyN: number | undefined;
+  /** For a reply: the call it answers (`callN`'s program, version, procedure and time), when captured. */
+  call?: CallInfo | undefined;
+  /** For a reply: its call had already been answered (a duplicate reply, e.g. retransmitted by the server). */
+  duplicate?: boolean;
+  /** For a call: the `n` of an earlier call with the same xid and endpoints still awaiting its reply (a retransmission). */
+  retransmits?: number | undefined;
+}
+
+/** What a tracer remembers of a call while it awaits its reply. */
+export interface CallInfo {
+  n: number;
+  packetIndex: number;
+  timestamp: number;
+  transport: 'tcp' | 'udp';
+  src: Endpoint;
+  dst: Endpoint;
+  xid: number;
+  rpcvers: number;
+  prog: number;
+  vers: number;
+  proc: number;
 }
 
 /**
  * A problem with the traffic that is not one message: a gap in a TCP stream, a truncated record, a
- * record over `maxRecordSize` (passed over), bytes skipped to resynchronise, a file warning.
+ * record over `maxRecordSize` (passed over), bytes skipped to resynchronise, a file warning, a call
+ * that got no reply within the reply window.
  */
 export interface TraceNotice {
   /** The packet it was found in, or -1 for the file as a whole. */
@@ -45,7 +80,17 @@ export interface TraceNotice {
   message: string;
   /** When the notice reports an oncrpc error condition: its code (`ERR_RECORD_TOO_LARGE`, `ERR_RECORD_TRUNCATED`, …). */
   code?: string;
+  /** For a call given up on (no reply within the window, or too many calls awaiting replies): that call. */
+  call?: CallInfo;
 }
+
+/** Why a call is counted as unanswered: no reply within the window, too many calls waiting, or the capture ended. */
+export type UnansweredReason = 'window' | 'limit' | 'end';
+
+/** Default of {@link TraceOptions.replyWindow}: seconds of capture time a call waits for its reply. */
+export const DEFAULT_REPLY_WINDOW = 60;
+/** Default of {@link TraceOptions.maxPendingCalls}. */
+export const DEFAULT_MAX_PENDING_CALLS = 100_000;
 
 export interface TraceOptions extends FlowOptions {
   /**
@@ -53,10 +98,25 @@ export interface TraceOptions extends FlowOptions {
    * are not kept) and reported as a notice with code ERR_RECORD_TOO_LARGE; the stream goes on after it.
    */
   maxRecordSize?: number;
+  /**
+   * Seconds of capture time a call waits for its reply (default 60). A call older than this with no reply
+   * is reported (a notice naming it) and forgotten: a later reply is shown without its call.
+   */
+  replyWindow?: number;
+  /**
+   * Calls awaiting replies held at once (default 100000); beyond, the oldest is reported and forgotten.
+   */
+  maxPendingCalls?: number;
   /** Called for each message as soon as it is complete (in capture order). */
   onMessage?: (m: TracedMessage) => void;
   /** Called for stream problems. */
   onNotice?: (n: TraceNotice) => void;
+  /**
+   * Called once for each call that gets no reply: given up on (after its notice), or still waiting when
+   * the capture ends (no notice). A call superseded by a retransmission is not reported (the
+   * retransmission carries `retransmits`).
+   */
+  onUnanswered?: (call: CallInfo, reason: UnansweredReason) => void;
 }
 
 export interface TraceResult {
@@ -127,6 +187,15 @@ class MarkWalker {
   #fragLeft = 0;
   #recordSize = 0;
   #fragments = 0;
+  /** Where in the last chunk scanned the record still incomplete at its end began (0: in an earlier chunk). */
+  #recordStart = 0;
+  /**
+   * Where the bytes of the record left incomplete by the last chunk scanned begin in that chunk; the
+   * chunk's length when it ended on a record boundary. Those bytes are what a record decoder keeps.
+   */
+  tail(chunkLength: number): number {
+    return this.#markBytes === 0 && this.#fragLeft === 0 && this.#fragments === 0 ? chunkLength : this.#recordStart;
+  }
   /**
    * Walks `chunk`. Returns where the first mark that takes a record over `max` ends in the chunk
    * (`dataStart`; the mark may have begun in an earlier chunk), with that fragment's size and flag and
@@ -134,6 +203,7 @@ class MarkWalker {
    */
   scan(chunk: Uint8Array, max: number): { dataStart: number; fragment: number; last: boolean; size: number; fragments: number } | null {
     let i = 0;
+    this.#recordStart = 0;
     while (i < chunk.length) {
       if (this.#fragLeft > 0) {
         const take = Math.min(this.#fragLeft, chunk.length - i);
@@ -141,6 +211,7 @@ class MarkWalker {
         this.#fragLeft -= take;
         continue;
       }
+      if (this.#markBytes === 0 && this.#fragments === 0) this.#recordStart = i;
       this.#mark = ((this.#mark << 8) | chunk[i++]!) >>> 0;
       if (++this.#markBytes < 4) continue;
       const size = this.#mark & 0x7fffffff;
@@ -218,29 +289,269 @@ function errorInfo(e: unknown): { code: string; message: string } {
   return { code: 'ERR_UNEXPECTED', message: String(e) };
 }
 
-const key = (a: Endpoint): string => `${a.addr}|${a.port}`;
+/** A list of calls in arrival order (no hashing, O(1) removal). */
+class CallList {
+  first: PendingCall | undefined = undefined;
+  last: PendingCall | undefined = undefined;
+  size = 0;
+  push(c: PendingCall): void {
+    c.list = this;
+    c.prev = this.last;
+    c.next = undefined;
+    if (this.last) this.last.next = c;
+    else this.first = c;
+    this.last = c;
+    this.size++;
+  }
+  /** Removes `c` if it is in this list; whether it was. */
+  remove(c: PendingCall): boolean {
+    if (c.list !== this) return false;
+    if (c.prev) c.prev.next = c.next;
+    else this.first = c.next;
+    if (c.next) c.next.prev = c.prev;
+    else this.last = c.prev;
+    c.prev = c.next = c.list = undefined;
+    this.size--;
+    return true;
+  }
+  clear(): void {
+    this.first = this.last = undefined;
+    this.size = 0;
+  }
+}
+
+const sameEndpoint = (a: Endpoint, b: Endpoint): boolean => a === b || (a.port === b.port && a.addr === b.addr);
+
+/** A call awaiting its reply (or answered lately), linked into one of two lists, oldest first. */
+class PendingCall implements CallInfo {
+  prev: PendingCall | undefined = undefined;
+  next: PendingCall | undefined = undefined;
+  list: CallList | undefined = undefined;
+  constructor(
+    readonly n: number,
+    readonly packetIndex: number,
+    readonly timestamp: number,
+    readonly transport: 'tcp' | 'udp',
+    readonly src: Endpoint,
+    readonly dst: Endpoint,
+    readonly xid: number,
+    readonly rpcvers: number,
+    readonly prog: number,
+    readonly vers: number,
+    readonly proc: number,
+  ) {}
+  /** Whether this is call `xid` from `client` to `server` over `transport`. */
+  is(xid: number, transport: 'tcp' | 'udp', client: Endpoint, server: Endpoint): boolean {
+    return this.xid === xid && this.transport === transport && sameEndpoint(this.src, client) && sameEndpoint(this.dst, server);
+  }
+}
 
 /**
- * Decodes every RPC message in a pcap or pcapng file.
+ * The xid bits a call is filed under: 30 bits make a small integer, which a Map hashes fastest (calls
+ * with the same 30 bits share a slot and are told apart by their whole xid and endpoints).
+ */
+const XID_KEY = 0x3fffffff;
+
+/** Recently answered calls remembered, so a duplicate reply still names its call. */
+const ANSWERED_MEMORY = 4096;
+/** UDP endpoints remembered as speaking RPC. */
+const RPC_PORTS_MEMORY = 65536;
+
+/** What a tracer holds now (see {@link RpcTracer.state}). */
+export interface TracerState {
+  /** Calls awaiting replies. */
+  pendingCalls: number;
+  /** TCP directions being decoded. */
+  streams: number;
+  /** Bytes of partial records held by TCP directions (including bytes kept while resynchronising). */
+  streamBytes: number;
+  /** TCP connections open in the flow decoder, and bytes of IP fragments it holds. */
+  connections: number;
+  fragmentBytes: number;
+}
+
+/**
+ * Finds RPC messages in captured packets, one packet at a time, calling `onMessage`, `onNotice` and
+ * `onUnanswered` as it goes. Feed it packets in capture order ({@link push}), file warnings
+ * ({@link warning}), then {@link finish}. Memory: see the file header.
+ *
+ * @example
+ * ```ts
+ * const tracer = new RpcTracer({ onMessage: (m) => console.log(m.n, m.message?.xid) });
+ * const reader = new CaptureReader({ onWarning: (w) => tracer.warning(w) });
+ * for await (const chunk of fs.createReadStream('cap.pcap')) {
+ *   reader.push(chunk);
+ *   for (let p = reader.next(); p; p = reader.next()) tracer.push(p);
+ * }
+ * reader.end();
+ * for (let p = reader.next(); p; p = reader.next()) tracer.push(p);
+ * tracer.finish();
+ * ```
+ */
+export class RpcTracer {
+  readonly #push: (p: FlowPacket) => void;
+  readonly #warning: (w: CaptureWarning) => void;
+  readonly #finish: () => void;
+  readonly #state: () => TracerState;
+  readonly #counts: { packets: number; nonRpc: number; messages: number };
+  #finished = false;
+
+  constructor(options: TraceOptions = {}) {
+    const t = createTracer(options);
+    this.#push = t.push;
+    this.#warning = t.warning;
+    this.#finish = t.finish;
+    this.#state = t.state;
+    this.#counts = t.counts;
+  }
+
+  /** Handles one captured packet. Never throws. */
+  push(packet: FlowPacket): void {
+    this.#push(packet);
+  }
+
+  /** Reports a survivable problem of the capture file (a truncated last record) as a notice. */
+  warning(w: CaptureWarning): void {
+    this.#warning(w);
+  }
+
+  /** Ends the capture: open TCP streams are closed, calls still awaiting replies counted unanswered. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#finish();
+  }
+
+  /** Packets seen (the highest packet index + 1). */
+  get packets(): number {
+    return this.#counts.packets;
+  }
+  /** Messages found so far. */
+  get messages(): number {
+    return this.#counts.messages;
+  }
+  /** TCP directions and UDP datagrams that were not RPC. */
+  get nonRpc(): number {
+    return this.#counts.nonRpc;
+  }
+  /** What is held now. */
+  get state(): TracerState {
+    return this.#state();
+  }
+}
+
+/**
+ * Decodes every RPC message in a pcap or pcapng file held in memory, and keeps them all.
  * @throws PcapError if the file itself is malformed (bad traffic inside a good file is reported, not thrown).
  */
 export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): TraceResult {
   const messages: TracedMessage[] = [];
   const notices: TraceNotice[] = [];
+  const tracer = new RpcTracer({
+    ...options,
+    onMessage: (m) => {
+      if (m.callN !== undefined && !m.duplicate) {
+        const call = messages[m.callN - 1];
+        if (call) call.replyN = m.n;
+      }
+      messages.push(m);
+      options.onMessage?.(m);
+    },
+    onNotice: (n) => {
+      notices.push(n);
+      options.onNotice?.(n);
+    },
+  });
+  const warnings: CaptureWarning[] = [];
+  const reader = new CaptureReader({ onWarning: (w) => warnings.push(w) });
+  reader.push(capture);
+  reader.end();
+  for (let p = reader.next(); p; p = reader.next()) tracer.push(p);
+  for (const w of warnings) tracer.warning(w);
+  tracer.finish();
+  return { messages, notices, packets: tracer.packets, nonRpc: tracer.nonRpc };
+}
+
+function createTracer(options: TraceOptions) {
   const maxRecordSize = options.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
-  const dirs = new Map<string, DirState>();
-  /** Calls waiting for replies: transport|client|server|xid -> message. */
-  const calls = new Map<string, TracedMessage>();
-  /** UDP endpoints known to speak RPC (so a bad datagram there is reported rather than ignored). */
-  const rpcPorts = new Set<string>();
-  let nonRpc = 0;
-  let packets = 0;
+  const replyWindow = options.replyWindow ?? DEFAULT_REPLY_WINDOW;
+  const maxPending = Math.max(1, options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS);
+  const flows = new FlowDecoder(options);
+  /** TCP directions being decoded, by connection id * 2 (+ 1 for the direction to the client). */
+  const dirs = new Map<number, DirState>();
+  /**
+   * Calls awaiting replies, and the ones answered lately (for duplicate replies), by xid: one call, or
+   * several with the same xid on different endpoints. A reply is matched on transport and endpoints too.
+   */
+  const byXid = new Map<number, PendingCall | PendingCall[]>();
+  /** Calls awaiting replies, oldest first. */
+  const waiting = new CallList();
+  /** Capture time at which the oldest waiting call's window ends. */
+  let nextExpiry = Infinity;
+  /** Calls answered lately, oldest first. */
+  const answered = new CallList();
+  /** UDP endpoints known to speak RPC (so a bad datagram there is reported rather than ignored): address -> ports. */
+  const rpcPorts = new Map<string, Set<number>>();
+  let rpcPortCount = 0;
+  const isRpcPort = (e: Endpoint): boolean => rpcPorts.get(e.addr)?.has(e.port) === true;
+  const addRpcPort = (e: Endpoint): void => {
+    let ports = rpcPorts.get(e.addr);
+    if (ports?.has(e.port)) return;
+    if (rpcPortCount >= RPC_PORTS_MEMORY) {
+      rpcPorts.clear();
+      rpcPortCount = 0;
+      ports = undefined;
+    }
+    if (!ports) rpcPorts.set(e.addr, (ports = new Set()));
+    ports.add(e.port);
+    rpcPortCount++;
+  };
+  const counts = { packets: 0, nonRpc: 0, messages: 0 };
   let current = { packetIndex: 0, timestamp: 0 };
 
-  const notice = (packetIndex: number, message: string, code?: string): void => {
+  const notice = (packetIndex: number, message: string, code?: string, call?: CallInfo): void => {
     const n: TraceNotice = code === undefined ? { packetIndex, message } : { packetIndex, message, code };
-    notices.push(n);
+    if (call) n.call = call;
     options.onNotice?.(n);
+  };
+
+  const callText = (c: CallInfo): string =>
+    `${c.transport.toUpperCase()} ${formatEndpoint(c.src)} -> ${formatEndpoint(c.dst)}: call #${c.n} (xid 0x${(c.xid >>> 0).toString(16).padStart(8, '0')})`;
+
+  /** The call (waiting or answered lately) with this xid from `client` to `server`. */
+  const findCall = (xid: number, transport: 'tcp' | 'udp', client: Endpoint, server: Endpoint): PendingCall | undefined => {
+    const slot = byXid.get(xid & XID_KEY);
+    if (slot === undefined) return undefined;
+    if (!Array.isArray(slot)) return slot.is(xid, transport, client, server) ? slot : undefined;
+    for (const c of slot) if (c.is(xid, transport, client, server)) return c;
+    return undefined;
+  };
+  const addCall = (c: PendingCall): void => {
+    const k = c.xid & XID_KEY;
+    const slot = byXid.get(k);
+    byXid.set(k, slot === undefined ? c : Array.isArray(slot) ? [...slot, c] : [slot, c]);
+  };
+  /** Forgets a call altogether (given up on, superseded, or answered long enough ago). */
+  const dropCall = (c: PendingCall): void => {
+    c.list?.remove(c);
+    const k = c.xid & XID_KEY;
+    const slot = byXid.get(k);
+    if (slot === c) byXid.delete(k);
+    else if (Array.isArray(slot)) {
+      const rest = slot.filter((x) => x !== c);
+      if (rest.length === 0) byXid.delete(k);
+      else byXid.set(k, rest.length === 1 ? rest[0]! : rest);
+    }
+  };
+
+  /** Gives up on calls whose window has passed (`now`). */
+  const expire = (now: number): void => {
+    for (let c = waiting.first; c && now - c.timestamp > replyWindow; c = waiting.first) {
+      dropCall(c);
+      notice(current.packetIndex, `${callText(c)} got no reply within ${replyWindow} s`, undefined, c);
+      options.onUnanswered?.(c, 'window');
+    }
+    nextExpiry = waiting.first ? waiting.first.timestamp + replyWindow : Infinity;
   };
 
   const emit = (
@@ -254,7 +565,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
     error: { code: string; message: string } | undefined,
   ): void => {
     const m: TracedMessage = {
-      n: messages.length + 1,
+      n: ++counts.messages,
       packetIndex: current.packetIndex,
       timestamp: current.timestamp,
       transport,
@@ -269,21 +580,39 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       replyN: undefined,
     };
     if (message) {
-      if (message.mtype === 0) calls.set(`${transport}|${key(src)}|${key(dst)}|${message.xid}`, m);
-      else {
-        const call = calls.get(`${transport}|${key(dst)}|${key(src)}|${message.xid}`);
+      if (message.mtype === 0) {
+        const before = findCall(message.xid, transport, src, dst);
+        if (before) {
+          if (before.list === waiting) m.retransmits = before.n;
+          dropCall(before);
+        }
+        const c = new PendingCall(m.n, m.packetIndex, m.timestamp, transport, src, dst, message.xid, message.rpcvers, message.prog, message.vers, message.proc);
+        if (waiting.size === 0) nextExpiry = c.timestamp + replyWindow;
+        waiting.push(c);
+        addCall(c);
+        if (waiting.size > maxPending) {
+          const old = waiting.first!;
+          dropCall(old);
+          notice(current.packetIndex, `${callText(old)} given up on: more than ${maxPending} calls were awaiting replies`, undefined, old);
+          options.onUnanswered?.(old, 'limit');
+        }
+      } else {
+        const call = findCall(message.xid, transport, dst, src);
         if (call) {
+          if (waiting.remove(call)) {
+            answered.push(call);
+            if (answered.size > ANSWERED_MEMORY) dropCall(answered.first!);
+          } else m.duplicate = true;
           m.callN = call.n;
-          call.replyN = m.n;
+          m.call = call;
         }
       }
     }
-    messages.push(m);
     options.onMessage?.(m);
   };
 
   const dirFor = (conn: TcpConnection, dir: TcpDirection): DirState => {
-    const k = `${conn.id}|${dir}`;
+    const k = conn.id * 2 + (dir === 'toServer' ? 0 : 1);
     let s = dirs.get(k);
     if (!s) {
       const src = dir === 'toServer' ? conn.client : conn.server;
@@ -309,7 +638,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
             if (state.kind === 'unknown') {
               if (!msg && !rpcLike(record)) {
                 state.kind = 'other';
-                nonRpc++;
+                counts.nonRpc++;
                 return;
               }
               state.kind = 'rpc';
@@ -354,7 +683,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       if (s.wasRpc) notice(packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: no record boundary in ${s.skipped} bytes; the rest of this stream is passed over`);
       s.kind = 'other';
       s.pending = new Uint8Array(0);
-      nonRpc++;
+      counts.nonRpc++;
     }
   };
 
@@ -365,7 +694,15 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
   const feedRecords = (s: DirState, bytes: Uint8Array, packetIndex: number): void => {
     const over = s.marks.scan(bytes, maxRecordSize);
     if (!over) {
-      pushRecords(s, bytes, packetIndex);
+      // The decoder keeps the bytes of a record the chunk leaves incomplete: give it a copy of those,
+      // so that a partial record never holds on to a whole capture chunk.
+      const tail = s.marks.tail(bytes.length);
+      if (tail >= bytes.length) pushRecords(s, bytes, packetIndex);
+      else {
+        const decoder = s.decoder;
+        if (tail > 0) pushRecords(s, bytes.subarray(0, tail), packetIndex);
+        if (s.decoder === decoder && (s.kind === 'rpc' || s.kind === 'unknown')) pushRecords(s, bytes.slice(tail), packetIndex);
+      }
       return;
     }
     const before = over.dataStart - 4;
@@ -400,7 +737,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
         if (!rpcLike(Uint8Array.from(sk.judge))) {
           s.kind = 'other';
           s.skip = undefined;
-          nonRpc++;
+          counts.nonRpc++;
           return;
         }
         sk.judge = undefined;
@@ -434,7 +771,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
     s.skip = undefined;
     if (sk.judge) {
       s.kind = 'other';
-      nonRpc++;
+      counts.nonRpc++;
       return;
     }
     notice(packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: ${overText(sk, maxRecordSize, false)}`, ErrorCodes.ERR_RECORD_TOO_LARGE);
@@ -447,7 +784,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
     } catch (e) {
       if (s.kind === 'unknown') {
         s.kind = 'other';
-        nonRpc++;
+        counts.nonRpc++;
       } else {
         const err = errorInfo(e);
         notice(packetIndex, `TCP ${formatEndpoint(s.src)} -> ${formatEndpoint(s.dst)}: ${err.message}; looking for the next record boundary`, err.code);
@@ -472,7 +809,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       return;
     }
     current = { packetIndex: ev.packetIndex, timestamp: ev.timestamp };
-    if (ev.packetIndex + 1 > packets) packets = ev.packetIndex + 1;
+    if (ev.packetIndex + 1 > counts.packets) counts.packets = ev.packetIndex + 1;
     switch (ev.kind) {
       case 'udp': {
         let msg: RpcMessage | undefined;
@@ -482,14 +819,14 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
         } catch (e) {
           err = errorInfo(e);
         }
-        const known = rpcPorts.has(key(ev.src)) || rpcPorts.has(key(ev.dst));
-        const isReplyToKnownCall = msg?.mtype === 1 && calls.has(`udp|${key(ev.dst)}|${key(ev.src)}|${msg.xid}`);
+        const known = isRpcPort(ev.src) || isRpcPort(ev.dst);
+        const isReplyToKnownCall = msg?.mtype === 1 && findCall(msg.xid, 'udp', ev.dst, ev.src) !== undefined;
         if (msg && (isReplyToKnownCall || (msg.mtype === 0 && msg.rpcvers === 2) || known || ev.src.port === 111 || ev.dst.port === 111)) {
-          rpcPorts.add(key(msg.mtype === 0 ? ev.dst : ev.src));
+          addRpcPort(msg.mtype === 0 ? ev.dst : ev.src);
           emit('udp', ev.src, ev.dst, ev.payload, undefined, undefined, msg, undefined);
         } else if (known || ev.dst.port === 111 || ev.src.port === 111) {
           emit('udp', ev.src, ev.dst, ev.payload, undefined, undefined, msg, err ?? { code: 'ERR_RPC_HEADER', message: 'not a plausible RPC message' });
-        } else nonRpc++;
+        } else counts.nonRpc++;
         if (ev.truncated) notice(ev.packetIndex, 'UDP datagram cut short by the capture');
         return;
       }
@@ -515,7 +852,7 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
       case 'close': {
         const dirsToCheck: TcpDirection[] = ev.kind === 'end' ? [ev.dir] : ['toServer', 'toClient'];
         for (const d of dirsToCheck) {
-          const s = dirs.get(`${ev.conn.id}|${d}`);
+          const s = dirs.get(ev.conn.id * 2 + (d === 'toServer' ? 0 : 1));
           if (s?.kind === 'skip') {
             endSkip(s, ev.packetIndex);
             if (s.kind === 'skip') s.kind = 'dead';
@@ -531,8 +868,8 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
           s.kind = 'dead';
         }
         if (ev.kind === 'close') {
-          dirs.delete(`${ev.conn.id}|toServer`);
-          dirs.delete(`${ev.conn.id}|toClient`);
+          dirs.delete(ev.conn.id * 2);
+          dirs.delete(ev.conn.id * 2 + 1);
         }
         return;
       }
@@ -541,6 +878,30 @@ export function traceRpc(capture: Uint8Array, options: TraceOptions = {}): Trace
     }
   };
 
-  for (const ev of decodeFlows(capture, options)) onEvent(ev);
-  return { messages, notices, packets, nonRpc };
+  return {
+    counts,
+    push(p: FlowPacket): void {
+      if (p.timestamp >= nextExpiry) {
+        current = { packetIndex: p.index, timestamp: p.timestamp };
+        expire(p.timestamp);
+      }
+      for (const ev of flows.push(p)) onEvent(ev);
+    },
+    warning(w: CaptureWarning): void {
+      onEvent({ kind: 'warning', message: w.message, fileOffset: w.offset });
+    },
+    finish(): void {
+      for (const ev of flows.finish()) onEvent(ev);
+      for (let c = waiting.first; c; c = c.next) options.onUnanswered?.(c, 'end');
+      waiting.clear();
+      answered.clear();
+      byXid.clear();
+    },
+    state(): TracerState {
+      let streamBytes = 0;
+      for (const s of dirs.values()) streamBytes += s.decoder.buffered + s.pending.length;
+      const f = flows.state;
+      return { pendingCalls: waiting.size, streams: dirs.size, streamBytes, connections: f.connections, fragmentBytes: f.fragmentBytes };
+    },
+  };
 }
