@@ -7,8 +7,9 @@
 //   BENCH_SECONDS=2 BENCH_WARMUP=0.5 BENCH_RUNS=5 BENCH_STARTS=7
 //   BENCH_ROWS=getport/udp,getport/tcp,getaddr3/udp,getaddr3/tcp,getaddr4/udp,getaddr4/tcp,null/udp,null/tcp
 //                              # WORKLOAD/TRANSPORT[/CLIENTS]: CLIENTS load generators at once (default 1)
-//   BENCH_DAEMONS=rpcbind,oncrpc,oncrpc@/path/to/other/tree    # more oncrpc builds side by side (A/B of a
-//                              # change: each in its own namespace, columns and ratios to rpcbind each)
+//   BENCH_DAEMONS=rpcbind,oncrpc,oncrpc@/path/to/other/tree,oncrpc:--max-semi-space-size=1
+//                              # more oncrpc builds (or node flags) side by side, for the A/B of a change:
+//                              # each in its own namespaces, columns and ratios to rpcbind each
 //   BENCH_PROFILE=DIR          # the oncrpc daemon of the load phase runs under node --cpu-prof (profile in
 //                              # DIR, its top self-time functions printed after the table); slows it down
 //   node bench/rpcbind/run.mjs --summary FILE.cpuprofile [TOP]
@@ -22,17 +23,19 @@
 // on the machine hits both daemons alike:
 //   1. Start-up, BENCH_STARTS times each (plus one unreported warm-up start), alternating: the agent
 //      starts `lookup probe` (which sends a GETPORT datagram to 127.0.0.1:111 every 250 µs), reads its
-//      READY, takes the time, spawns the daemon; the probe prints the time of the first SUCCESS reply.
-//      1 s later VmRSS of the daemon (/proc/PID/status); then SIGTERM.
+//      READY, takes the time, spawns the daemon; the probe prints the time of the first SUCCESS reply,
+//      and the agent reads the CPU time the daemon has used by then (/proc/PID/stat: on a loaded machine
+//      the wall time is mostly the wait for a core). 1 s later VmRSS and RssAnon of the daemon
+//      (/proc/PID/status); then SIGTERM.
 //   2. Load: each daemon started once more; 20 entries registered with `lookup register` (libtirpc's
 //      rpcb_set: rpcbind v3 SET over /run/rpcbind.sock, as every libtirpc server registers): programs
 //      PROG0..PROG0+4, versions 1 and 2, udp and tcp, wildcard addresses 0.0.0.0.x.y. Every lookup asks
 //      for the last of them (PROG0+4 v2), so both daemons scan their whole list. One warm-up round of every
-//      row, then BENCH_RUNS rounds; in each round every row runs on both daemons back to back (the order
-//      of the two alternating between rounds). Daemon CPU per lookup = (utime + stime of the daemon, all
+//      row, then BENCH_RUNS rounds; in each round every row runs on both daemons back to back. Daemon CPU per lookup = (utime + stime of the daemon, all
 //      its threads, from /proc/PID/stat, over the client's run) / lookups made in that run.
-//   3. VmRSS of each daemon 1 s after the load.
-// The table shows the median round of each row and oncrpc / rpcbind ratios of those medians.
+//   3. VmRSS and RssAnon of each daemon 1 s after the load.
+// The table shows the median round of each row and oncrpc / rpcbind ratios of those medians. The rounds
+// alternate which daemon goes first (with more daemons, each goes first in turn).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -102,7 +105,7 @@ async function coordinator() {
         await sleep(1000);
         const rss = await a.call({ cmd: 'rss' });
         await a.call({ cmd: 'stop' });
-        if (i > 0) startups[name].push({ firstReplyMs: s.firstReplyMs, rssKb: rss });
+        if (i > 0) startups[name].push({ firstReplyMs: s.firstReplyMs, cpuMs: s.cpuMs, rssKb: rss.rss, anonKb: rss.anon });
         progress('s');
       }
     }
@@ -114,7 +117,7 @@ async function coordinator() {
       const a = byName[name];
       await a.call({ cmd: 'start', profile: name !== 'rpcbind' ? PROFILE : undefined });
       await a.call({ cmd: 'register', ...REG });
-      loaded[name] = { rssAfterRegisterKb: await a.call({ cmd: 'rss' }) };
+      loaded[name] = { afterRegister: await a.call({ cmd: 'rss' }) };
     }
     const rows = ROWS.map((r) => ({ ...r, runs: Object.fromEntries(DAEMONS.map((n) => [n, []])) }));
     const measure = (name, row) =>
@@ -134,7 +137,7 @@ async function coordinator() {
     progress('\n');
     await sleep(1000);
     for (const name of DAEMONS) {
-      loaded[name].rssAfterLoadKb = await byName[name].call({ cmd: 'rss' });
+      loaded[name].afterLoad = await byName[name].call({ cmd: 'rss' });
       loaded[name].lookups = rows.reduce((n, r) => n + r.runs[name].reduce((m, x) => m + x.lookups, 0), 0);
     }
     for (const name of DAEMONS) await byName[name].call({ cmd: 'stop' });
@@ -149,7 +152,10 @@ async function coordinator() {
       }
     }
     const start = {};
-    for (const name of DAEMONS) start[name] = { firstReplyMs: median(startups[name].map((s) => s.firstReplyMs)), rssKb: median(startups[name].map((s) => s.rssKb)), all: startups[name] };
+    for (const name of DAEMONS) {
+      const m = (k) => median(startups[name].map((s) => s[k]));
+      start[name] = { firstReplyMs: m('firstReplyMs'), cpuMs: m('cpuMs'), rssKb: m('rssKb'), anonKb: m('anonKb'), all: startups[name] };
+    }
     const meta = {
       node: process.version,
       cpu: cpus()[0]?.model,
@@ -284,14 +290,16 @@ function table(meta, rows, start, loaded) {
   const line = (label, value, fmt, limit, unit) => {
     const v0 = value('rpcbind');
     const v1 = value(others[0]);
-    out.push(
-      `| ${label} | ${fmt(v0)} | ${others.map((o) => `${fmt(value(o))} | ${ratio(value(o) / v0)}`).join(' | ')} | ${limit ? `≤ ${limit} ${unit}: ${fmt(v1) <= limit ? 'met' : 'missed'}` : ''} |`,
-    );
+    const q = (v) => (v0 > 0 ? ratio(v / v0) : '—');
+    out.push(`| ${label} | ${fmt(v0)} | ${others.map((o) => `${fmt(value(o))} | ${q(value(o))}`).join(' | ')} | ${limit ? `≤ ${limit} ${unit}: ${Number(fmt(v1)) <= limit ? 'met' : 'missed'}` : ''} |`);
   };
   line(`spawn → first GETPORT answered (median of ${meta.starts}), ms`, (d) => start[d].firstReplyMs, (x) => x.toFixed(1), 150, 'ms');
+  line('… CPU time the daemon used until then (utime + stime, 10 ms ticks), ms', (d) => start[d].cpuMs, (x) => (x < 10 ? '< 10' : x.toFixed(0)));
   line('VmRSS 1 s after start (median), MB', (d) => start[d].rssKb, mb, 60, 'MB');
-  line('VmRSS after 20 registrations, MB', (d) => loaded[d].rssAfterRegisterKb, mb);
-  line(`VmRSS 1 s after the load (${DAEMONS.map((d) => num(loaded[d].lookups)).join(' / ')} calls), MB`, (d) => loaded[d].rssAfterLoadKb, mb, 60, 'MB');
+  line('… of which anonymous (RssAnon: heap, stacks; the rest is mapped files), MB', (d) => start[d].anonKb, mb);
+  line('VmRSS after 20 registrations, MB', (d) => loaded[d].afterRegister.rss, mb);
+  line(`VmRSS 1 s after the load (${DAEMONS.map((d) => num(loaded[d].lookups)).join(' / ')} calls), MB`, (d) => loaded[d].afterLoad.rss, mb, 60, 'MB');
+  line('… of which anonymous, MB', (d) => loaded[d].afterLoad.anon, mb);
   out.push('');
   out.push(`first replies, ms — ${DAEMONS.map((d) => `${d}: ${start[d].all.map((s) => s.firstReplyMs.toFixed(1)).join(' ')}`).join('; ')}`);
   return out.join('\n');
@@ -335,9 +343,13 @@ async function agent(name, build) {
         lines.once('line', (l) => (l === 'READY' ? resolve() : reject(new Error(`probe said ${l}`))));
         probe.once('exit', () => reject(new Error(`probe: ${err}`)));
       });
-      const tree = name.startsWith('oncrpc@') ? name.slice(7) : root;
+      // oncrpc[@TREE][:NODE-FLAG…]: this tree or another one, with node flags or not.
+      const [spec, ...nodeFlags] = name.split(':');
+      const tree = spec.startsWith('oncrpc@') ? spec.slice(7) : root;
       const [cmd, args] =
-        name === 'rpcbind' ? [rpcbindPath, ['-f']] : [process.execPath, [...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []), join(tree, 'bin/oncrpc.js'), 'rpcbind', '-f']];
+        name === 'rpcbind'
+          ? [rpcbindPath, ['-f']]
+          : [process.execPath, [...nodeFlags, ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []), join(tree, 'bin/oncrpc.js'), 'rpcbind', '-f']];
       const t0 = process.hrtime.bigint();
       const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       log = '';
@@ -350,11 +362,14 @@ async function agent(name, build) {
       } finally {
         probe.kill('SIGKILL');
       }
-      return { pid: child.pid, firstReplyMs: Number(t1 - t0) / 1e6 };
+      // The CPU the daemon used to get there: on a loaded machine wall time mostly measures the wait for a core.
+      const cpuMs = cpuOf(child.pid) / 1000;
+      return { pid: child.pid, firstReplyMs: Number(t1 - t0) / 1e6, cpuMs };
     },
     rss() {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${daemon.child.pid}/status`, 'utf8'));
-      return Number(m[1]);
+      const status = readFileSync(`/proc/${daemon.child.pid}/status`, 'utf8');
+      const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)[1]);
+      return { rss: kb('VmRSS'), anon: kb('RssAnon') };
     },
     async register({ prog0, nprogs, nvers, port0 }) {
       await run(['register', String(prog0), String(nprogs), String(nvers), String(port0)], 30_000);
