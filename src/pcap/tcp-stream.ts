@@ -47,6 +47,8 @@ export interface HalfStreamOptions {
 }
 
 const TWO32 = 4294967296;
+/** The output of a call that produced none (never modified). */
+const NONE: HalfStreamOutput[] = [];
 /** Acknowledgements further ahead than this are treated as nonsense and ignored. */
 const MAX_ACK_JUMP = 1 << 30;
 
@@ -143,7 +145,7 @@ export class TcpHalfStream {
     }
     if (payload.length > 0 && start + payload.length > this.#next) {
       if (start <= this.#next) {
-        const bytes = payload.subarray(this.#next - start);
+        const bytes = start === this.#next ? payload : payload.subarray(this.#next - start);
         out.push({ kind: 'data', offset: this.#next, bytes, meta });
         this.#next = start + payload.length;
       } else {
@@ -163,6 +165,8 @@ export class TcpHalfStream {
     if (this.#base === undefined) this.#base = ack;
     const at = this.#offsetOf(ack);
     if (at > this.#acked && at - this.#next <= MAX_ACK_JUMP) this.#acked = at;
+    // Mostly nothing is held and no FIN is pending: nothing to drain, no array to make.
+    if (this.#held.length === 0 && (this.#finOffset === undefined || this.#finished)) return NONE;
     const out: HalfStreamOutput[] = [];
     this.#drain(out, meta, false);
     return out;

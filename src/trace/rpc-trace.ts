@@ -507,7 +507,9 @@ function createTracer(options: TraceOptions) {
     rpcPortCount++;
   };
   const counts = { packets: 0, nonRpc: 0, messages: 0 };
-  let current = { packetIndex: 0, timestamp: 0 };
+  /** The packet of the event being handled. */
+  let curIndex = 0;
+  let curTime = 0;
 
   const notice = (packetIndex: number, message: string, code?: string, call?: CallInfo): void => {
     const n: TraceNotice = code === undefined ? { packetIndex, message } : { packetIndex, message, code };
@@ -548,7 +550,7 @@ function createTracer(options: TraceOptions) {
   const expire = (now: number): void => {
     for (let c = waiting.first; c && now - c.timestamp > replyWindow; c = waiting.first) {
       dropCall(c);
-      notice(current.packetIndex, `${callText(c)} got no reply within ${replyWindow} s`, undefined, c);
+      notice(curIndex, `${callText(c)} got no reply within ${replyWindow} s`, undefined, c);
       options.onUnanswered?.(c, 'window');
     }
     nextExpiry = waiting.first ? waiting.first.timestamp + replyWindow : Infinity;
@@ -566,8 +568,8 @@ function createTracer(options: TraceOptions) {
   ): void => {
     const m: TracedMessage = {
       n: ++counts.messages,
-      packetIndex: current.packetIndex,
-      timestamp: current.timestamp,
+      packetIndex: curIndex,
+      timestamp: curTime,
       transport,
       src,
       dst,
@@ -578,6 +580,10 @@ function createTracer(options: TraceOptions) {
       error,
       callN: undefined,
       replyN: undefined,
+      // Every field from the start: one object shape for all messages.
+      call: undefined,
+      duplicate: false,
+      retransmits: undefined,
     };
     if (message) {
       if (message.mtype === 0) {
@@ -593,7 +599,7 @@ function createTracer(options: TraceOptions) {
         if (waiting.size > maxPending) {
           const old = waiting.first!;
           dropCall(old);
-          notice(current.packetIndex, `${callText(old)} given up on: more than ${maxPending} calls were awaiting replies`, undefined, old);
+          notice(curIndex, `${callText(old)} given up on: more than ${maxPending} calls were awaiting replies`, undefined, old);
           options.onUnanswered?.(old, 'limit');
         }
       } else {
@@ -808,7 +814,8 @@ function createTracer(options: TraceOptions) {
       notice(-1, `capture file: ${ev.message} (file offset ${ev.fileOffset})`);
       return;
     }
-    current = { packetIndex: ev.packetIndex, timestamp: ev.timestamp };
+    curIndex = ev.packetIndex;
+    curTime = ev.timestamp;
     if (ev.packetIndex + 1 > counts.packets) counts.packets = ev.packetIndex + 1;
     switch (ev.kind) {
       case 'udp': {
@@ -882,7 +889,8 @@ function createTracer(options: TraceOptions) {
     counts,
     push(p: FlowPacket): void {
       if (p.timestamp >= nextExpiry) {
-        current = { packetIndex: p.index, timestamp: p.timestamp };
+        curIndex = p.index;
+        curTime = p.timestamp;
         expire(p.timestamp);
       }
       for (const ev of flows.push(p)) onEvent(ev);
