@@ -199,7 +199,7 @@ function wellKnownProcedureNames(): Set<string> {
 
 export function decodeCommand(): Command {
   return new Command('decode')
-    .description('print every ONC-RPC call and reply in pcap/pcapng captures (files, gzip-compressed or not, or - for standard input, e.g. a pipe from tcpdump -U -w -)')
+    .description('print every ONC-RPC call and reply in pcap/pcapng captures, read as they arrive (files, .gz, - for standard input)')
     .argument('[files...]', 'capture files (pcap or pcapng, as tcpdump, tshark or dumpcap write them; .gz read transparently); - for standard input')
     .option('--json', 'one JSON object per message (and per notice)')
     .option('--x <files...>', 'decode arguments and results of the programs these .x files define (names after --x not ending in .x are captures)')
