@@ -114,16 +114,22 @@ const MAX_ROWS = 4096;
  * every call given up on ({@link unanswered}, from the tracer's `onUnanswered`).
  */
 export class RpcStats {
-  readonly #rows = new Map<string, StatsRow>();
+  /** Rows by program, version and procedure (numbers: no key string to build per message). */
+  readonly #rows = new Map<number, Map<number, Map<number, StatsRow>>>();
+  #count = 0;
   readonly totals: StatsTotals = { calls: 0, replies: 0, unanswered: 0, retransmissions: 0, duplicateReplies: 0, orphanReplies: 0, malformed: 0 };
 
   #row(prog: number, vers: number, proc: number): StatsRow {
-    const k = `${prog}/${vers}/${proc}`;
-    let r = this.#rows.get(k);
+    let byProg = this.#rows.get(prog);
+    if (!byProg) this.#rows.set(prog, (byProg = new Map()));
+    let byVers = byProg.get(vers);
+    if (!byVers) byProg.set(vers, (byVers = new Map()));
+    let r = byVers.get(proc);
     if (!r) {
-      if (this.#rows.size >= MAX_ROWS) return this.#row(-1, 0, 0);
+      if (this.#count >= MAX_ROWS && prog !== -1) return this.#row(-1, 0, 0);
       r = { prog, vers, proc, calls: 0, replies: 0, byStatus: new Map(), unanswered: 0, retransmissions: 0, duplicateReplies: 0, times: new Durations() };
-      this.#rows.set(k, r);
+      byVers.set(proc, r);
+      this.#count++;
     }
     return r;
   }
@@ -171,6 +177,6 @@ export class RpcStats {
 
   /** The rows, by program, version and procedure number. */
   rows(): StatsRow[] {
-    return [...this.#rows.values()].sort((a, b) => a.prog - b.prog || a.vers - b.vers || a.proc - b.proc);
+    return [...this.#rows.values()].flatMap((p) => [...p.values()].flatMap((v) => [...v.values()])).sort((a, b) => a.prog - b.prog || a.vers - b.vers || a.proc - b.proc);
   }
 }
