@@ -211,6 +211,8 @@ export class TcpTracker {
     // After a FIN or RST, remembered a while as closed (its late packets are ignored; its half streams
     // hold nothing now); after the others, forgotten (a later packet starts a new connection).
     if (this.#maxClosed > 0 && (reason === 'fin' || reason === 'rst')) {
+      // Remembered by its endpoints only: its streams are over (a new SYN starts a new connection).
+      st.toServer = st.toClient = SPENT;
       this.#closed.add(st);
       if (this.#closed.size > this.#maxClosed) this.#forget(this.#closed.values().next().value!);
     } else if (reason !== 'reuse') this.#forget(st);
@@ -229,3 +231,5 @@ export class TcpTracker {
 }
 
 const NO_EVENTS: FlowEvent[] = [];
+/** The streams of a closed connection that is only remembered (never fed). */
+const SPENT = new TcpHalfStream();
