@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { Registry, uaddrPort } from '../../src/rpcbind/registry.js';
-import { addrmerge } from '../../src/rpcbind/addrmerge.js';
+import { addrmerge, type InterfaceList } from '../../src/rpcbind/addrmerge.js';
 import { RpcbStats } from '../../src/rpcbind/stats.js';
 import { callitAllowed, decodeWarmStart, encodeWarmStart, isLoopback, ownerOf } from '../../src/rpcbind/daemon.js';
 import { traceRpc } from '../../src/trace/index.js';
@@ -52,7 +52,7 @@ t.test('registry --spread: replicas in rotation, dead ones skipped', async (t) =
   t.equal(r.findServicePmap(7, 1, 6)!.port > 0, true);
 });
 
-t.test('addrmerge: the interface on the caller\'s network, the registration\'s port', async (t) => {
+t.test('addrmerge: the interface whose address is the hint (else the first ordinary one), the registration\'s port', async (t) => {
   const ifs: NetworkInterfaceInfo[] = [
     { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '', internal: true, cidr: null },
     { address: '192.0.2.10', netmask: '255.255.255.0', family: 'IPv4', mac: '', internal: false, cidr: null },
@@ -61,16 +61,40 @@ t.test('addrmerge: the interface on the caller\'s network, the registration\'s p
   ];
   const list = () => ifs;
   t.equal(addrmerge('127.0.0.1', '0.0.0.0.8.1', '127.0.0.1.0.111', list), '127.0.0.1.8.1', 'wildcard → the loopback address');
-  t.equal(addrmerge('127.0.0.2', '0.0.0.0.8.1', undefined, list), '127.0.0.1.8.1', '127.0.0.2 is on lo\'s network');
-  t.equal(addrmerge('192.0.2.77', '0.0.0.0.8.1', undefined, list), '192.0.2.10.8.1', 'a LAN caller gets the LAN address');
+  t.equal(addrmerge('127.0.0.2', '0.0.0.0.8.1', undefined, list), '192.0.2.10.8.1', '127.0.0.2 is no interface\'s address: the first ordinary interface');
+  t.equal(addrmerge('192.0.2.77', '0.0.0.0.8.1', undefined, list), '192.0.2.10.8.1', 'a LAN caller gets the first ordinary interface');
   t.equal(addrmerge('192.0.2.77', '127.0.0.1.8.1', undefined, list), '192.0.2.10.8.1', 'even for a specific registration (rpcbind merges always)');
-  t.equal(addrmerge('198.51.100.1', '0.0.0.0.8.1', undefined, list), '192.0.2.10.8.1', 'no network matches: the first ordinary interface');
+  t.equal(addrmerge('198.51.100.1', '0.0.0.0.8.1', undefined, list), '192.0.2.10.8.1', 'no interface has the address: the first ordinary interface');
   t.equal(addrmerge('::1', '::.8.1', undefined, list), '::1.8.1');
-  t.equal(addrmerge('2001:db8::99', '::.8.1', undefined, list), '2001:db8::5.8.1');
+  t.equal(addrmerge('2001:db8::5', '::.8.1', undefined, list), '2001:db8::5.8.1');
   t.equal(addrmerge('127.0.0.1', '0.0.0.0.8.1', '::1.0.111', list), undefined, 'a hint of another family fails the merge (rpcbind then answers the registration as it is)');
   t.equal(addrmerge('127.0.0.1', '0.0.0.0.300.1', undefined, list), '127.0.0.1.44.1', 'ports as libtirpc reads them: (300 << 8 | 1) & 0xffff');
   t.equal(addrmerge('/run/rpcbind.sock', '/run/x.sock', undefined, list), '/run/x.sock', 'local callers: as registered');
   t.equal(addrmerge('127.0.0.1', '0.0.0.0.8.1', 'garbage', list), undefined, 'an unparsable hint fails the merge');
+
+  // What rpcbind 1.2.6 answered in a private network namespace with these interfaces, in getifaddrs order
+  // (x0's peer in another namespace): CALLIT from each caller (no hint) and GETADDR from 127.0.0.1 with an r_addr.
+  const lab: NetworkInterfaceInfo[] = [
+    ['lo', '127.0.0.1', '255.0.0.0'], ['v1', '10.99.0.2', '255.255.255.0'], ['v1', '10.99.0.4', '255.255.255.0'],
+    ['v0', '10.99.0.1', '255.255.255.0'], ['v0', '10.99.0.3', '255.255.255.0'], ['x0', '10.98.0.1', '255.255.255.0'],
+  ].map(([name, address, netmask]) => ({ address: address!, netmask: netmask!, family: 'IPv4', mac: '', internal: name === 'lo', cidr: null }));
+  const seen: [string, string | undefined, string][] = [
+    ['10.99.0.1', undefined, '10.99.0.1'], ['10.99.0.2', undefined, '10.99.0.2'], ['10.99.0.3', undefined, '10.99.0.3'],
+    ['10.99.0.4', undefined, '10.99.0.4'], ['127.0.0.1', undefined, '127.0.0.1'], ['10.98.0.7', undefined, '10.99.0.2'],
+    ['127.0.0.1', '10.99.0.77.0.111', '10.99.0.2'], ['127.0.0.1', '10.98.0.9.0.111', '10.99.0.2'],
+    ['127.0.0.1', '10.98.0.1.0.111', '10.98.0.1'], ['127.0.0.1', '127.0.0.5.0.111', '10.99.0.2'],
+  ];
+  for (const [caller, hint, want] of seen) {
+    t.equal(addrmerge(caller, '0.0.0.0.0.111', hint, () => lab), `${want}.0.111`, `rpcbind 1.2.6: caller ${caller}, hint ${hint ?? 'none'} → ${want}`);
+  }
+
+  // A list read before an address was added: a merge that finds no interface with the hint's address reads it again.
+  let fresh = 0;
+  const stale: InterfaceList = (again) => (again ? (fresh++, lab) : lab.slice(0, 1));
+  t.equal(addrmerge('10.99.0.3', '0.0.0.0.0.111', undefined, stale), '10.99.0.3.0.111', 'the new address is found');
+  t.equal(fresh, 1, 'by reading the list once more');
+  t.equal(addrmerge('127.0.0.1', '0.0.0.0.0.111', undefined, stale), '127.0.0.1.0.111');
+  t.equal(fresh, 1, 'not when the cached list has the address');
 });
 
 t.test('owners and loopback, as rpcbind\'s getowner and is_loopback', async (t) => {

@@ -1,29 +1,39 @@
 // rpcbind's addrmerge: the address a caller should use to reach a local service registered at
 // `servUaddr`. A local caller (unix socket, or a wildcard caller address) gets the registered address as
-// it is; otherwise the address of the first interface (up, same family) whose network contains the
-// hint — the rpcbind address the client says it used (r_addr), else the caller's own address — with the
-// port of the registration. Without a match, the first usable interface, preferring ordinary ones to
-// loopback. The registration and the hint are read as libtirpc's uaddr2taddr reads them in the family
-// of the transport (uaddrToSockaddr): when either does not parse (a hint of the other family included),
-// the merge fails and rpcbind answers the registered address as it is.
+// it is; otherwise the address of the first interface (up, same family) whose address *is* the hint —
+// the rpcbind address the client says it used (r_addr), else the caller's own address — with the port of
+// the registration. Without one, the first usable interface, preferring ordinary ones to loopback.
+//
+// Exact equality, not "the same network": that is what rpcbind 1.2.6 answers (seen in private network
+// namespaces, spec/rpcbind/units.test.ts lists the cases): a CALLIT from 10.99.0.3 when 10.99.0.2/24 is
+// listed first gets 10.99.0.3; a hint 10.98.0.9 with an interface 10.98.0.1/24 gets the first ordinary
+// interface; a hint 127.0.0.5 gets the first ordinary interface, not 127.0.0.1. The registration and the
+// hint are read as libtirpc's uaddr2taddr reads them in the family of the transport (uaddrToSockaddr):
+// when either does not parse (a hint of the other family included), the merge fails and rpcbind answers
+// the registered address as it is.
 
 import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { formatUaddr } from '../transport/uaddr.js';
 
-/** The interfaces to merge with (os.networkInterfaces() by default; tests pass their own). Read only. */
-export type InterfaceList = () => NetworkInterfaceInfo[];
+/**
+ * The interfaces to merge with (os.networkInterfaces() by default; tests pass their own). Read only.
+ * `fresh`: the caller found no interface with the hint's address, so a cached list is read again.
+ */
+export type InterfaceList = (fresh?: boolean) => NetworkInterfaceInfo[];
 
 /**
  * How long the system's interface list is reused, ms. rpcbind calls getifaddrs on every merge; here that
  * was a fifth of a GETADDR's cost under load, and addresses change far less often than 10 times a second.
+ * A merge that finds no interface with the hint's address reads the list again at once (an address
+ * added within the last 100 ms is not missed: the hint is a local address in every GETADDR).
  */
 export const INTERFACES_TTL_MS = 100;
 let interfacesCache: { at: number; list: NetworkInterfaceInfo[] } | undefined;
 
-export const systemInterfaces: InterfaceList = () => {
+export const systemInterfaces: InterfaceList = (fresh = false) => {
   const now = performance.now();
-  if (interfacesCache === undefined || now - interfacesCache.at >= INTERFACES_TTL_MS) {
+  if (fresh || interfacesCache === undefined || now - interfacesCache.at >= INTERFACES_TTL_MS) {
     interfacesCache = { at: now, list: Object.values(networkInterfaces()).flatMap((l) => l ?? []) };
   }
   return interfacesCache.list;
@@ -54,12 +64,11 @@ export function ipBytes(addr: string): number[] | undefined {
   return out;
 }
 
-function sameNetwork(a: string, b: string, mask: string): boolean {
+function sameAddress(a: string, b: string): boolean {
   const x = ipBytes(a);
   const y = ipBytes(b);
-  const m = ipBytes(mask);
-  if (!x || !y || !m || x.length !== y.length || m.length !== x.length) return false;
-  for (let i = 0; i < x.length; i++) if ((x[i]! & m[i]!) !== (y[i]! & m[i]!)) return false;
+  if (!x || !y || x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 
@@ -136,19 +145,18 @@ export function addrmerge(caller: string, servUaddr: string, hintUaddr: string |
   const serv = uaddrToSockaddr(servUaddr, callerFamily as 4 | 6);
   if (!serv) return undefined;
   const family = callerFamily === 4 ? 'IPv4' : 'IPv6';
-  let best: NetworkInterfaceInfo | undefined;
-  for (const i of interfaces()) {
-    if (i.family !== family) continue;
-    if (family === 'IPv6' && i.address.toLowerCase().startsWith('fe80:') && caller.toLowerCase().startsWith('fe80:') && hint.toLowerCase().startsWith('fe80:')) {
-      best = i;
-      break;
+  const pick = (list: NetworkInterfaceInfo[]): { best: NetworkInterfaceInfo | undefined; exact: boolean } => {
+    let best: NetworkInterfaceInfo | undefined;
+    for (const i of list) {
+      if (i.family !== family) continue;
+      if (family === 'IPv6' && i.address.toLowerCase().startsWith('fe80:') && caller.toLowerCase().startsWith('fe80:') && hint.toLowerCase().startsWith('fe80:')) return { best: i, exact: true };
+      if (sameAddress(i.address.replace(/%.*$/, ''), hint)) return { best: i, exact: true };
+      if (!best || (!i.internal && best.internal)) best = i;
     }
-    if (sameNetwork(i.address, hint, i.netmask)) {
-      best = i;
-      break;
-    }
-    if (!best || (!i.internal && best.internal)) best = i;
-  }
+    return { best, exact: false };
+  };
+  const first = pick(interfaces());
+  const best = first.exact ? first.best : (pick(interfaces(true)).best ?? first.best);
   if (!best) return undefined;
   return formatUaddr(best.address.replace(/%.*$/, ''), serv.port);
 }
