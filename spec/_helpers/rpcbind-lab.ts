@@ -231,6 +231,11 @@ export interface Exchange {
   replies: string[];
   /** Streams: the daemon closed the connection. */
   closed: boolean;
+  /**
+   * UDP: a reply came from another port than the one the call went to (rpcbind answers forwarded remote
+   * calls from its remote-call socket). Absent otherwise.
+   */
+  otherPort?: true;
 }
 
 /**
@@ -347,20 +352,24 @@ export function exchange(via: Via, message: Buffer, opts: ExchangeOptions = {}):
     const sock: UdpSocket = createSocket(to.includes(':') ? 'udp6' : 'udp4');
     const replies: string[] = [];
     let fenced = false;
+    let otherPort = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
       clearTimeout(timer);
       sock.close();
-      resolve({ replies, closed: false });
+      resolve({ replies, closed: false, ...(otherPort ? { otherPort: true as const } : {}) });
     };
     const arm = (ms: number): void => {
       clearTimeout(timer);
       timer = setTimeout(finish, ms);
     };
-    sock.on('message', (m) => {
+    sock.on('message', (m, rinfo) => {
       const hex = m.toString('hex');
       if (fence !== '' && hex.startsWith(fence)) fenced = true;
-      else replies.push(hex);
+      else {
+        replies.push(hex);
+        if (rinfo.port !== port) otherPort = true;
+      }
       arm(fenced || (fence === '' && replies.length >= expect) ? 40 : quietMs);
     });
     sock.on('error', () => {});

@@ -9,8 +9,9 @@
 import { chownSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { ErrorCodes, RpcCallError, RpcReject } from '../errors.js';
+import { RpcReject } from '../errors.js';
 import { auth_flavor, auth_stat } from '../rpc/constants.js';
+import { writeReplyHeader } from '../rpc/header.js';
 import { AUTH_NONE, type OpaqueAuth } from '../rpc/messages.js';
 import type { CallContext, CallPeer } from '../rpc/program.js';
 import { RpcClient } from '../client/rpc-client.js';
@@ -22,6 +23,7 @@ import { addrmerge, inetNtop6, ipBytes, systemInterfaces, uaddrToSockaddr, type 
 import * as pmap from './pmap-prot.gen.js';
 import * as rpcbp from './rpcb-prot.gen.js';
 import { Registry, protToNetid, uaddrPort, type PmapEntry, type RpcbEntry } from './registry.js';
+import { RmtcallSockets } from './rmtcall.js';
 import { RpcbStats, type StatVersion } from './stats.js';
 
 export const RPCBPROG = 100000;
@@ -408,6 +410,9 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
   // AUTH_TOOWEAK; then counted (GETSTAT), looked up (INDIRECT: PROG_UNAVAIL, PROG_MISMATCH); without -r
   // that is as far as it goes (INDIRECT: SYSTEM_ERR, CALLIT and BCAST: nothing); with -r forwarded.
   const forwarding = new Map<string, true>();
+  const rmtcall = new RmtcallSockets();
+  const writePmapCallResult = pmap.PMAP_VERS_2.procs.PMAPPROC_CALLIT.res[1];
+  const writeRmtcallres = rpcbp.RPCBVERS_3.procs.RPCBPROC_CALLIT.res[1];
   const callit = async (a: rpcbp.rpcb_rmtcallargs | typeof BAD_ARGS, ctx: CallContext, indirect: boolean): Promise<rpcbp.rpcb_rmtcallres | pmap.call_result | typeof NO_REPLY> => {
     const vers = ctx.vers;
     if (ctx.peer.netid !== 'udp' && ctx.peer.netid !== 'udp6') return NO_REPLY;
@@ -445,23 +450,27 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
       if (indirect) tooWeak();
       return NO_REPLY;
     }
-    const client = new RpcClient({ transport: 'udp', host, port: target.port }, { timeoutMs: options.remoteCallTimeoutMs ?? 5000, cred });
     try {
-      const results = await client.callRaw(a.prog, a.vers, a.proc, (w) => w.writeRaw(a.args), (r) => {
-        const b = r.buf.subarray(r.pos, r.end);
-        r.pos = r.end;
-        return b.slice();
-      });
-      const m = merge(ctx, netid, found.addr, undefined);
-      debug(ctx, indirect ? 'INDIRECT' : 'CALLIT', { prog: a.prog, vers: a.vers, proc: a.proc, forwardedTo: found.addr });
-      if (vers === 2) return { port: uaddrPort(m) ?? 0, res: results };
-      return { addr: m, results };
-    } catch (e) {
-      if (indirect && e instanceof RpcCallError && e.code !== ErrorCodes.ERR_RPC_TIMEOUT) throw new RpcReject({ acceptStat: 5 });
+      const reply = await rmtcall.forward({ host, port: target.port, prog: a.prog, vers: a.vers, proc: a.proc, cred, args: a.args }, options.remoteCallTimeoutMs ?? 5000);
+      // No reply in time: nothing (rpcbind's forward entry expires). Anything but SUCCESS: SYSTEM_ERR for
+      // INDIRECT, nothing for CALLIT and BCAST (rpcbind's send_svcsyserr).
+      if (reply === undefined) return NO_REPLY;
+      const w = new XdrWriter({ initialSize: 96 + reply.body.length });
+      if (reply.stat !== 0 || reply.acceptStat !== 0) {
+        if (!indirect) return NO_REPLY;
+        writeReplyHeader(w, { xid: ctx.xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat: 5 });
+      } else {
+        const m = merge(ctx, netid, found.addr, undefined);
+        debug(ctx, indirect ? 'INDIRECT' : 'CALLIT', { prog: a.prog, vers: a.vers, proc: a.proc, forwardedTo: found.addr });
+        writeReplyHeader(w, { xid: ctx.xid, mtype: 1, stat: 0, verf: AUTH_NONE, acceptStat: 0 });
+        if (vers === 2) writePmapCallResult(w, { port: uaddrPort(m) ?? 0, res: reply.body });
+        else writeRmtcallres(w, { addr: m, results: reply.body });
+      }
+      // From the remote-call socket, as rpcbind answers: the caller sees its port, not 111.
+      await rmtcall.answer(ctx.peer.address, ctx.peer.port, w.finish());
       return NO_REPLY;
     } finally {
       forwarding.delete(key);
-      client.destroy();
     }
   };
 
@@ -662,6 +671,7 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
         force.unref();
         await server.close();
         clearTimeout(force);
+        rmtcall.close();
         if (options.warmStart) saveState();
         log({ level: 'info', message: 'stopped' });
       })();
