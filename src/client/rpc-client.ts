@@ -96,6 +96,8 @@ export class RpcClient {
   // stream state
   #stream: RecordStream | null = null;
   #connecting: Promise<RecordStream> | null = null;
+  /** The socket of #connecting, until it connects or fails: close()/destroy() end the attempt too. */
+  #connectingSocket: Socket | null = null;
   #drainWaiters: (() => void)[] = [];
   // datagram state
   #udp: UdpSocket | null = null;
@@ -219,6 +221,8 @@ export class RpcClient {
   #teardown(): void {
     this.#stream?.socket.destroy();
     this.#stream = null;
+    this.#connectingSocket?.destroy();
+    this.#connectingSocket = null;
     this.#udp?.close();
     this.#udp = null;
     const waiters = this.#drainWaiters;
@@ -289,12 +293,14 @@ export class RpcClient {
               ...(this.#opts.localPort !== undefined ? { localPort: this.#opts.localPort } : {}),
             });
       socket.setNoDelay?.(true);
+      this.#connectingSocket = socket;
       const timer = setTimeout(() => socket.destroy(new RpcCallError(ErrorCodes.ERR_RPC_CANT_CONNECT, `connect to ${endpointText(e)} timed out after ${this.#opts.connectTimeoutMs} ms`)), this.#opts.connectTimeoutMs);
       const stream = new RecordStream(socket, (rec) => this.#onReply(rec), this.#opts);
       let connected = false;
       socket.once('connect', () => {
         connected = true;
         clearTimeout(timer);
+        if (this.#connectingSocket === socket) this.#connectingSocket = null;
         this.stats.connects++;
         this.#stream = stream;
         this.#connecting = null;
@@ -309,6 +315,7 @@ export class RpcClient {
       socket.on('error', (err) => (lastError = err));
       socket.on('close', () => {
         clearTimeout(timer);
+        if (this.#connectingSocket === socket) this.#connectingSocket = null;
         if (!connected) {
           this.#connecting = null;
           reject(lastError instanceof RpcCallError ? lastError : new RpcCallError(ErrorCodes.ERR_RPC_CANT_CONNECT, `${endpointText(e)}: ${errnoText(lastError)}`, { cause: lastError }));
