@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ErrorCodes, OncRpcError } from '../errors.js';
-import { startRpcbind, type LogEntry, type RpcbindOptions } from '../rpcbind/daemon.js';
+import { startRpcbind, systemUser, type LogEntry, type RpcbindOptions } from '../rpcbind/daemon.js';
 import { parsePort } from './call.js';
-import { cliError } from './format.js';
+import { cliError, fail } from './format.js';
 import { nativeAvailable, nativeLoadError } from '../transport/native.js';
 
 interface RpcbindCliOptions {
@@ -156,16 +156,22 @@ export function rpcbindCommand(): Command {
         return;
       }
       if (opts.dropPrivileges && process.getuid?.() === 0) {
-        // After binding port 111 and the socket, as rpcbind -s: run as the rpc user (else nobody).
-        for (const user of ['_rpc', 'rpc', 'nobody']) {
-          try {
-            process.setgid?.(user);
-            process.setuid?.(user);
-            log({ level: 'info', message: 'dropped privileges', user });
-            break;
-          } catch {
-            // no such user: try the next
-          }
+        // After binding port 111 and the socket, as rpcbind -s: run as the rpc user (_rpc on Debian, rpc
+        // elsewhere), else nobody, with that user's primary group only (root's groups dropped). Failing
+        // that, rpcbind exits: so does this.
+        const user = systemUser(['_rpc', 'rpc', 'nobody']);
+        try {
+          if (!user) throw new Error('no _rpc, rpc or nobody user in /etc/passwd');
+          process.setgroups?.([user.gid]);
+          process.setgid?.(user.gid);
+          process.setuid?.(user.uid);
+          log({ level: 'info', message: 'dropped privileges', user: user.name, uid: user.uid, gid: user.gid });
+        } catch (e) {
+          log({ level: 'error', message: 'cannot drop privileges', error: (e as Error).message });
+          await handle.close();
+          logger.close();
+          fail('rpcbind', `cannot drop privileges: ${(e as Error).message}`);
+          return;
         }
       }
       await new Promise<void>((done) => {

@@ -256,7 +256,8 @@ export function decodeWarmStart(rpcbind: Uint8Array | undefined, portmap: Uint8A
 }
 
 /** The first of these users in /etc/passwd (rpcbind's run-as user), or undefined. */
-function systemUser(names: readonly string[]): { uid: number; gid: number } | undefined {
+/** The first of `names` that /etc/passwd has: its uid and primary gid. */
+export function systemUser(names: readonly string[]): { name: string; uid: number; gid: number } | undefined {
   let passwd: string;
   try {
     passwd = readFileSync('/etc/passwd', 'utf8');
@@ -265,7 +266,7 @@ function systemUser(names: readonly string[]): { uid: number; gid: number } | un
   }
   for (const name of names) {
     const f = passwd.split('\n').find((l) => l.startsWith(`${name}:`))?.split(':');
-    if (f && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? '')) return { uid: Number(f[2]), gid: Number(f[3]) };
+    if (f && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? '')) return { name, uid: Number(f[2]), gid: Number(f[3]) };
   }
   return undefined;
 }
@@ -332,16 +333,20 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
     }
   }
 
+  // Debian's rpcbind runs as _rpc and keeps /run/rpcbind as that user's (mode 0750): a directory or
+  // files of root's would be unreadable to it. Run as root, oncrpc makes the directory as rpcbind does,
+  // and gives the files to the directory's owner. With -w it is made at start, while still root: after
+  // -s drops privileges it could not be.
+  const makeStateDir = (): void => {
+    if (mkdirSync(stateDir, { recursive: true, mode: 0o750 }) !== undefined && process.getuid?.() === 0) {
+      const rpcUser = systemUser(['_rpc', 'rpc']);
+      if (rpcUser) chownSync(stateDir, rpcUser.uid, 0);
+    }
+  };
   const saveState = (): void => {
     try {
-      // Debian's rpcbind runs as _rpc and keeps /run/rpcbind as that user's (mode 0750): a directory or
-      // files of root's would be unreadable to it. Run as root, oncrpc makes the directory as rpcbind
-      // does, and gives the files to the directory's owner.
+      makeStateDir();
       const root = process.getuid?.() === 0;
-      if (mkdirSync(stateDir, { recursive: true, mode: 0o750 }) !== undefined && root) {
-        const rpcUser = systemUser(['_rpc', 'rpc']);
-        if (rpcUser) chownSync(stateDir, rpcUser.uid, 0);
-      }
       const dir = root ? statSync(stateDir) : undefined;
       const { rpcbind, portmap } = encodeWarmStart(registry);
       for (const [file, bytes] of [[files.rpcbind, rpcbind], [files.portmap, portmap]] as const) {
@@ -358,6 +363,13 @@ export async function startRpcbind(options: RpcbindOptions = {}): Promise<Rpcbin
       log({ level: 'error', message: 'cannot save the registrations', stateDir, error: String(e) });
     }
   };
+  if (options.warmStart) {
+    try {
+      makeStateDir();
+    } catch (e) {
+      log({ level: 'error', message: 'cannot make the state directory', stateDir, error: String(e) });
+    }
+  }
   if (options.warmStart && (options.persistOnChange ?? true)) registry.onChange = saveState;
 
   // ---- handlers ----------------------------------------------------------------------------------
