@@ -7,6 +7,8 @@
 // A forwarded call is sent once: the caller retransmits, and the daemon forwards a retransmission only if
 // the first forward is over. No reply within the timeout: the promise resolves with undefined (rpcbind
 // then answers nothing). Replies are matched by xid alone; anything else arriving on the socket is dropped.
+// At most MAX_FORWARDS calls are forwarded at once (rpcbind's forward table has 64 slots and reuses the
+// oldest when full): beyond, the oldest is given up, so a flood of remote calls costs bounded memory.
 
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -16,6 +18,9 @@ import { AUTH_NONE, type OpaqueAuth, type RpcReply } from '../rpc/messages.js';
 import { XdrWriter } from '../xdr/writer.js';
 
 type Family = 'udp4' | 'udp6';
+
+/** Calls forwarded and awaiting their reply at once; the oldest is given up for a new one beyond. */
+export const MAX_FORWARDS = 64;
 
 interface Pending {
   resolve: (reply: RpcReply | undefined) => void;
@@ -35,10 +40,20 @@ export interface ForwardedCall {
 }
 
 export class RmtcallSockets {
+  readonly #max: number;
   readonly #sockets = new Map<Family, Promise<Socket>>();
   readonly #pending = new Map<number, Pending>();
   #xid = randomInt(0x7fffffff);
   #closed = false;
+
+  constructor(maxForwards = MAX_FORWARDS) {
+    this.#max = maxForwards;
+  }
+
+  /** Calls forwarded and awaiting their reply. */
+  get forwarding(): number {
+    return this.#pending.size;
+  }
 
   #socket(family: Family): Promise<Socket> {
     let p = this.#sockets.get(family);
@@ -94,6 +109,12 @@ export class RmtcallSockets {
         resolve(r);
       };
       const pending: Pending = { resolve, timer: setTimeout(() => done(undefined), timeoutMs) };
+      if (this.#pending.size >= this.#max) {
+        const [oldXid, oldest] = this.#pending.entries().next().value as [number, Pending];
+        this.#pending.delete(oldXid);
+        clearTimeout(oldest.timer);
+        oldest.resolve(undefined);
+      }
       this.#pending.set(xid, pending);
       s.send(bytes, call.port, call.host, (err) => {
         if (err) done(undefined);
