@@ -435,6 +435,9 @@ const scenario: Scenario = async (kind) => {
   await step('v4 GETADDR P v1 from 2001:db8::1 over tcp6', lan6, v4(GETADDR, rpcbArgs(P, 1, 'tcp6', '')));
   await step('v4 GETADDR P v1 from 198.18.0.1 with hint 127.0.0.1', lan4, v4(GETADDR, rpcbArgs(P, 1, 'udp', '127.0.0.1.0.111')));
   await step('v4 GETADDR P v1 from 127.0.0.1 with hint 198.18.0.1', udp, v4(GETADDR, rpcbArgs(P, 1, 'udp', '198.18.0.1.0.111')));
+  // addrmerge matches the hint's address, not its network: 198.18.0.9 is no interface's (198.18.0.1/24 is on its network).
+  await step('v4 GETADDR P v1 from 127.0.0.1 with hint 198.18.0.9', udp, v4(GETADDR, rpcbArgs(P, 1, 'udp', '198.18.0.9.0.111')));
+  await step('v3 GETADDR P v1 over TCP with hint 198.18.0.9', tcp, v3(GETADDR, rpcbArgs(P, 1, 'tcp', '198.18.0.9.0.111')));
   await step('v4 GETADDRLIST P v1 from 2001:db8::1 over tcp6', lan6, v4(GETADDRLIST, rpcbArgs(P, 1, 'tcp6', '')));
   await step('v2 GETPORT from 198.18.0.1 over UDP', lan4, v2(GETPORT, mappingArgs(P, 1, UDP, 0)));
   await step('v2 NULL from 198.18.0.1, UDP connect()ed', { ...lan4, connected: true }, v2(0));
