@@ -18,6 +18,10 @@
 //   udpDropped(h)                datagrams the kernel dropped for want of receive buffer (SO_RXQ_OVFL), as
 //                                of the last datagram read.
 //   udpClose(h)                  stops polling and closes the fd (once the poll handle is closed).
+//   interfaceAddresses()         getifaddrs: [name, 4|6, address, netmask, IFF_* flags, scope id] for every
+//                                IPv4 and IPv6 address, in the kernel's order, whatever the interface's state
+//                                (os.networkInterfaces() leaves out interfaces that are up but not running,
+//                                which rpcbind's addrmerge takes), or [-errno, syscall].
 //
 // The callback is called, through napi_make_callback (so async hooks, nextTicks and microtasks behave as
 // for any Node I/O callback), with:
@@ -47,6 +51,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -846,6 +851,40 @@ static napi_value udp_close(napi_env env, napi_callback_info info) {
   return undefined_value(env);
 }
 
+static napi_value interface_addresses(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct ifaddrs *ifp;
+  if (getifaddrs(&ifp) != 0) return fail_pair(env, errno, "getifaddrs");
+  napi_value arr = NULL;
+  uint32_t n = 0;
+  if (napi_create_array(env, &arr) != napi_ok) goto fail;
+  for (struct ifaddrs *i = ifp; i != NULL; i = i->ifa_next) {
+    if (i->ifa_addr == NULL || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6)) continue;
+    char addr[INET6_ADDRSTRLEN] = "", mask[INET6_ADDRSTRLEN] = "";
+    uint32_t scope = 0;
+    int v6 = i->ifa_addr->sa_family == AF_INET6;
+    if (!v6) {
+      inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof addr);
+      if (i->ifa_netmask) inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_netmask)->sin_addr, mask, sizeof mask);
+    } else {
+      inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr, sizeof addr);
+      scope = ((struct sockaddr_in6 *)i->ifa_addr)->sin6_scope_id;
+      if (i->ifa_netmask) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr, mask, sizeof mask);
+    }
+    napi_value row;
+    if (napi_create_array_with_length(env, 6, &row) != napi_ok) goto fail;
+    napi_value cells[6] = {make_str(env, i->ifa_name), make_int(env, v6 ? 6 : 4), make_str(env, addr), make_str(env, mask), make_int(env, (int64_t)i->ifa_flags), make_int(env, scope)};
+    for (uint32_t k = 0; k < 6; k++)
+      if (cells[k] == NULL || napi_set_element(env, row, k, cells[k]) != napi_ok) goto fail;
+    if (napi_set_element(env, arr, n++, row) != napi_ok) goto fail;
+  }
+  freeifaddrs(ifp);
+  return arr;
+fail:
+  freeifaddrs(ifp);
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"peerCred", NULL, peer_cred, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -858,6 +897,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"udpClose", NULL, udp_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpAdopt", NULL, udp_adopt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"socketInfo", NULL, socket_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"interfaceAddresses", NULL, interface_addresses, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

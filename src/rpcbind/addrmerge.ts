@@ -14,6 +14,7 @@
 
 import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { interfaceAddresses } from '../transport/native.js';
 import { formatUaddr } from '../transport/uaddr.js';
 
 /**
@@ -34,10 +35,35 @@ let interfacesCache: { at: number; list: NetworkInterfaceInfo[] } | undefined;
 export const systemInterfaces: InterfaceList = (fresh = false) => {
   const now = performance.now();
   if (fresh || interfacesCache === undefined || now - interfacesCache.at >= INTERFACES_TTL_MS) {
-    interfacesCache = { at: now, list: Object.values(networkInterfaces()).flatMap((l) => l ?? []) };
+    interfacesCache = { at: now, list: readInterfaces() };
   }
   return interfacesCache.list;
 };
+
+const IFF_UP = 0x1;
+const IFF_LOOPBACK = 0x8;
+
+/**
+ * The addresses of the interfaces that are up, as rpcbind's getifaddrs loop takes them: from the native
+ * addon (getifaddrs), else os.networkInterfaces() (which also leaves out interfaces without carrier).
+ */
+function readInterfaces(): NetworkInterfaceInfo[] {
+  let all;
+  try {
+    all = interfaceAddresses();
+  } catch {
+    all = undefined;
+  }
+  if (all === undefined) return Object.values(networkInterfaces()).flatMap((l) => l ?? []);
+  const out: NetworkInterfaceInfo[] = [];
+  for (const i of all) {
+    if (!(i.flags & IFF_UP)) continue;
+    const internal = (i.flags & IFF_LOOPBACK) !== 0;
+    if (i.family === 4) out.push({ address: i.address, netmask: i.netmask, family: 'IPv4', mac: '', internal, cidr: null });
+    else out.push({ address: i.address, netmask: i.netmask, family: 'IPv6', mac: '', internal, cidr: null, scopeid: i.scopeid });
+  }
+  return out;
+}
 
 /** The 4 or 16 bytes of an IP address (IPv6 with an embedded IPv4 tail too), undefined if it is not one. */
 export function ipBytes(addr: string): number[] | undefined {

@@ -128,6 +128,7 @@ interface Addon {
   udpClose(h: NativeHandle): void;
   udpAdopt(fd: number, cb: (kind: number, ...args: unknown[]) => void): NativeHandle | [number, string];
   socketInfo(fd: number): { type: 'stream' | 'dgram' | 'other'; family: 0 | 1 | 4 | 6 } | [number, string];
+  interfaceAddresses?(): [string, 4 | 6, string, string, number, number][] | [number, string];
 }
 
 // ---- loading ------------------------------------------------------------------------------------------
@@ -166,6 +167,32 @@ export function socketInfo(fd: number): { type: 'stream' | 'dgram' | 'other'; fa
   const r = native(() => a.socketInfo(fd));
   if (Array.isArray(r)) throw errnoError(r[0], r[1]);
   return r;
+}
+
+/** An address of a network interface, as getifaddrs lists it. */
+export interface InterfaceAddress {
+  /** The interface's name (`lo`, `eth0`). */
+  name: string;
+  family: 4 | 6;
+  address: string;
+  netmask: string;
+  /** The interface's IFF_* flags (IFF_UP 0x1, IFF_BROADCAST 0x2, IFF_LOOPBACK 0x8, IFF_RUNNING 0x40…). */
+  flags: number;
+  /** IPv6 scope id (the interface index for link-local addresses), else 0. */
+  scopeid: number;
+}
+
+/**
+ * Every IPv4 and IPv6 address of every interface, in the kernel's order, whatever the interface's state
+ * (getifaddrs); undefined without the native addon. os.networkInterfaces() leaves out interfaces that are
+ * up but not running (no carrier), which rpcbind's addrmerge considers.
+ */
+export function interfaceAddresses(): InterfaceAddress[] | undefined {
+  const a = load();
+  if (!a?.interfaceAddresses) return undefined;
+  const r = a.interfaceAddresses();
+  if (r.length === 2 && typeof r[0] === 'number') throw errnoError(r[0], r[1] as string);
+  return (r as [string, 4 | 6, string, string, number, number][]).map(([name, family, address, netmask, flags, scopeid]) => ({ name, family, address, netmask, flags, scopeid }));
 }
 
 export function nativeAvailable(): boolean {
