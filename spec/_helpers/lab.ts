@@ -20,7 +20,7 @@
 // namespace's PID 1 (bash) kills whatever is left (`kill -KILL -1`) and exits; if the host side dies or
 // times out, unshare's --kill-child takes PID 1 and with it the namespace.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +152,21 @@ export function nodeTsEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
   const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...extra };
   delete env['NODE_OPTIONS'];
   return env;
+}
+
+/**
+ * Runs the ES module `source` with node (it may import the .ts sources by path) in a fresh lab, after the
+ * bash `setup` (which should `exit` non-zero when it fails). The module's file is removed afterwards.
+ */
+export async function runModuleInLab(setup: string, source: string, timeoutMs = 60_000): ReturnType<typeof runInLab> {
+  const dir = mkdtempSync(join(tmpdir(), 'oncrpc-lab-module-'));
+  try {
+    const child = join(dir, 'child.mjs');
+    writeFileSync(child, source);
+    return await runInLab(['bash', '-c', `${setup}\nexec "$0" "$@"`, process.execPath, ...nodeTsArgs(), child], { env: nodeTsEnv() as Record<string, string>, timeoutMs });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Host half: runs test file `fileUrl` again in a fresh lab, as a tap subtest of `t`. */

@@ -5,10 +5,8 @@
 // TypeScript sources (nodeTsArgs) and prints one JSON line per case. No timing is asserted: which error
 // comes says which timer fired.
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labPrerequisites, nodeTsArgs, nodeTsEnv, ROOT, runInLab } from '../_helpers/lab.js';
+import { labPrerequisites, ROOT, runModuleInLab } from '../_helpers/lab.js';
 
 const CHILD = `
 import { RpcClient } from ${JSON.stringify(join(ROOT, 'src/client/rpc-client.ts'))};
@@ -44,15 +42,9 @@ setTimeout(() => { console.error('still alive 2 s after destroy():', process._ge
 
 t.test('a TCP connect that never completes: connect timeout, retry, abort, call timeout, destroy', async (t) => {
   if (!labPrerequisites(t)) return;
-  const dir = mkdtempSync(join(tmpdir(), 'oncrpc-connect-timeout-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const child = join(dir, 'child.mjs');
-  writeFileSync(child, CHILD);
-  const script = `
+  const r = await runModuleInLab(`
     ip link add d0 type veth peer name d1 && ip addr add 10.55.0.1/24 dev d0 && ip link set d0 up && ip link set d1 up &&
-      ip neigh replace 10.55.0.2 lladdr 02:00:00:00:00:02 dev d0 nud permanent || exit 3
-    exec "$0" "$@"`;
-  const r = await runInLab(['bash', '-c', script, process.execPath, ...nodeTsArgs(), child], { env: nodeTsEnv() as Record<string, string>, timeoutMs: 60_000 });
+      ip neigh replace 10.55.0.2 lladdr 02:00:00:00:00:02 dev d0 nud permanent || exit 3`, CHILD);
   t.equal(r.code, 0, `the child ran every case and exited on its own (destroy() ends connection attempts) ${r.stderr}`);
   const rows = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   const row = (name: string) => rows.find((x) => x.case === name) ?? {};

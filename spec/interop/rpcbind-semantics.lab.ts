@@ -438,6 +438,14 @@ const scenario: Scenario = async (kind) => {
   // addrmerge matches the hint's address, not its network: 198.18.0.9 is no interface's (198.18.0.1/24 is on its network).
   await step('v4 GETADDR P v1 from 127.0.0.1 with hint 198.18.0.9', udp, v4(GETADDR, rpcbArgs(P, 1, 'udp', '198.18.0.9.0.111')));
   await step('v3 GETADDR P v1 over TCP with hint 198.18.0.9', tcp, v3(GETADDR, rpcbArgs(P, 1, 'tcp', '198.18.0.9.0.111')));
+  // An interface that is up without carrier (its veth peer down) counts for rpcbind (getifaddrs, IFF_UP);
+  // os.networkInterfaces() leaves it out. Removed after (and the daemons' 100 ms interface cache let expire).
+  await run('ip', ['link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1']);
+  await run('ip', ['addr', 'add', '10.98.0.1/24', 'dev', 'x0']);
+  await run('ip', ['link', 'set', 'x0', 'up']);
+  await step('v4 GETADDR P v1 with hint 10.98.0.1 (an interface without carrier)', udp, v4(GETADDR, rpcbArgs(P, 1, 'udp', '10.98.0.1.0.111')));
+  await run('ip', ['link', 'del', 'x0']);
+  await new Promise((r) => setTimeout(r, 200));
   await step('v4 GETADDRLIST P v1 from 2001:db8::1 over tcp6', lan6, v4(GETADDRLIST, rpcbArgs(P, 1, 'tcp6', '')));
   await step('v2 GETPORT from 198.18.0.1 over UDP', lan4, v2(GETPORT, mappingArgs(P, 1, UDP, 0)));
   await step('v2 NULL from 198.18.0.1, UDP connect()ed', { ...lan4, connected: true }, v2(0));

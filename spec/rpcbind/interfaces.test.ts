@@ -2,11 +2,10 @@
 // that is up — also one without carrier (up, not running), which os.networkInterfaces() leaves out and
 // rpcbind 1.2.6 merges to (seen in a namespace: a GETADDR hint equal to such an address gets it back).
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { interfaceAddresses } from '../../src/transport/native.js';
-import { labPrerequisites, nodeTsArgs, nodeTsEnv, ROOT, runInLab } from '../_helpers/lab.js';
+import { labPrerequisites, ROOT, runModuleInLab } from '../_helpers/lab.js';
 
 t.test('getifaddrs lists every address os.networkInterfaces() lists, in the same order', async (t) => {
   const all = interfaceAddresses();
@@ -39,16 +38,10 @@ console.log(JSON.stringify({
 
 t.test('an interface without carrier: listed (up, not running), and merged to as rpcbind does', async (t) => {
   if (!labPrerequisites(t)) return;
-  const dir = mkdtempSync(join(tmpdir(), 'oncrpc-ifaddrs-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const child = join(dir, 'child.mjs');
-  writeFileSync(child, CHILD);
   // x0 is up; its peer x1 is down, so x0 has no carrier. v0 comes first and is an ordinary interface.
-  const script = `
+  const r = await runModuleInLab(`
     ip link add v0 type veth peer name v1 && ip addr add 10.99.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up &&
-    ip link add x0 type veth peer name x1 && ip addr add 10.98.0.1/24 dev x0 && ip link set x0 up || exit 3
-    exec "$0" "$@"`;
-  const r = await runInLab(['bash', '-c', script, process.execPath, ...nodeTsArgs(), child], { env: nodeTsEnv() as Record<string, string>, timeoutMs: 60_000 });
+    ip link add x0 type veth peer name x1 && ip addr add 10.98.0.1/24 dev x0 && ip link set x0 up || exit 3`, CHILD);
   t.equal(r.code, 0, r.stderr);
   const o = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { native: { name: string; flags: number } | null; node: boolean; merged: string };
   t.equal(o.native?.name, 'x0', 'getifaddrs lists 10.98.0.1 on x0');

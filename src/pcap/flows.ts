@@ -65,25 +65,13 @@ export class FlowDecoder {
 
   #addr4(d: Uint8Array, o: number): string {
     const k = ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
-    let a = this.#v4.get(k);
-    if (a === undefined) {
-      if (this.#v4.size >= ADDRESS_CACHE) this.#v4.clear();
-      a = formatIPv4(d, o);
-      this.#v4.set(k, a);
-    }
-    return a;
+    return cached(this.#v4, k, () => formatIPv4(d, o));
   }
 
   #addr6(d: Uint8Array, o: number): string {
     let k = '';
     for (let i = 0; i < 16; i += 2) k += String.fromCharCode((d[o + i]! << 8) | d[o + i + 1]!);
-    let a = this.#v6.get(k);
-    if (a === undefined) {
-      if (this.#v6.size >= ADDRESS_CACHE) this.#v6.clear();
-      a = formatIPv6(d, o);
-      this.#v6.set(k, a);
-    }
-    return a;
+    return cached(this.#v6, k, () => formatIPv6(d, o));
   }
 
   /**
@@ -265,4 +253,15 @@ export function* decodeFlows(bytes: Uint8Array, options: FlowOptions = {}): Gene
   for (const p of packets) yield* dec.push(p);
   yield* warnings;
   yield* dec.finish();
+}
+
+/** `map`'s text for `key`, formatted once; the map is emptied when it reaches ADDRESS_CACHE entries. */
+function cached<K>(map: Map<K, string>, key: K, format: () => string): string {
+  let a = map.get(key);
+  if (a === undefined) {
+    if (map.size >= ADDRESS_CACHE) map.clear();
+    a = format();
+    map.set(key, a);
+  }
+  return a;
 }

@@ -90,9 +90,7 @@ export function ipBytes(addr: string): number[] | undefined {
   return out;
 }
 
-function sameAddress(a: string, b: string): boolean {
-  const x = ipBytes(a);
-  const y = ipBytes(b);
+function sameBytes(x: number[] | undefined, y: number[] | undefined): boolean {
   if (!x || !y || x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
@@ -171,12 +169,13 @@ export function addrmerge(caller: string, servUaddr: string, hintUaddr: string |
   const serv = uaddrToSockaddr(servUaddr, callerFamily as 4 | 6);
   if (!serv) return undefined;
   const family = callerFamily === 4 ? 'IPv4' : 'IPv6';
+  const hintBytes = ipBytes(hint);
   const pick = (list: NetworkInterfaceInfo[]): { best: NetworkInterfaceInfo | undefined; exact: boolean } => {
     let best: NetworkInterfaceInfo | undefined;
     for (const i of list) {
       if (i.family !== family) continue;
       if (family === 'IPv6' && i.address.toLowerCase().startsWith('fe80:') && caller.toLowerCase().startsWith('fe80:') && hint.toLowerCase().startsWith('fe80:')) return { best: i, exact: true };
-      if (sameAddress(i.address.replace(/%.*$/, ''), hint)) return { best: i, exact: true };
+      if (i.address === hint || sameBytes(ipBytes(i.address.replace(/%.*$/, '')), hintBytes)) return { best: i, exact: true };
       if (!best || (!i.internal && best.internal)) best = i;
     }
     return { best, exact: false };

@@ -55,13 +55,7 @@ export interface TracedMessage {
 }
 
 /** What a tracer remembers of a call while it awaits its reply. */
-export interface CallInfo {
-  n: number;
-  packetIndex: number;
-  timestamp: number;
-  transport: 'tcp' | 'udp';
-  src: Endpoint;
-  dst: Endpoint;
+export interface CallInfo extends Pick<TracedMessage, 'n' | 'packetIndex' | 'timestamp' | 'transport' | 'src' | 'dst'> {
   xid: number;
   rpcvers: number;
   prog: number;
